@@ -181,6 +181,9 @@ function removeUse(v: Value, node: Node, index: number): void {
 
 /**
  * A computation graph: nodes, graph inputs/outputs, initializers, and every named value. Names are unique per graph.
+ * A subgraph (If/Loop/Scan body) reads values of enclosing graphs by using the enclosing graph's own `Value` objects
+ * as node inputs; such a value is not registered in the subgraph (`subgraph.value(name)` is undefined) — see
+ * `outerScopeValues`.
  *
  * @example
  * ```ts
@@ -198,11 +201,7 @@ export class Graph {
   readonly nodes: Node[] = [];
   /** Initializers in file order (each has `constant`). */
   readonly initializers: Value[] = [];
-  /**
-   * Values this (sub)graph reads from enclosing graphs by name (If/Loop/Scan bodies). Each is a local stand-in
-   * with no producer; its name equals the outer value's name. Register with `addOuterValue`.
-   */
-  readonly outerValues: Value[] = [];
+
   private readonly values = new Map<string, Value>();
   private readonly nodeNames = new Set<string>();
   private counter = 0;
@@ -249,13 +248,6 @@ export class Graph {
   addInput(name: string, dtype: DataType, shape: Dim[]): Value {
     const v = this.addValue(name, { dtype, shape });
     this.inputs.push(v);
-    return v;
-  }
-
-  /** Declares a value read from an enclosing graph (subgraphs only). */
-  addOuterValue(name: string, info: { dtype?: DataType; shape?: Dim[] } = {}): Value {
-    const v = this.addValue(name, info);
-    this.outerValues.push(v);
     return v;
   }
 
@@ -322,8 +314,6 @@ export class Graph {
     if (k >= 0) this.initializers.splice(k, 1);
     const j = this.inputs.indexOf(v);
     if (j >= 0) this.inputs.splice(j, 1);
-    const o = this.outerValues.indexOf(v);
-    if (o >= 0) this.outerValues.splice(o, 1);
     this.values.delete(v.name);
   }
 
@@ -351,8 +341,12 @@ export interface Model {
   docString: string;
   metadata: Map<string, string>;
   graph: Graph;
-  /** Model-local functions and any other ModelProto fields the IR does not interpret, kept encoded for saving. */
-  preserved: { readonly field: number; readonly bytes: Uint8Array }[];
+  /**
+   * Model-local functions and any other ModelProto fields the IR does not interpret (training_info, configuration,
+   * fields from newer ONNX versions), in file order, kept encoded for saving: `field` is the field number and `bytes`
+   * the payload (for length-delimited fields, the default `wireType` 2, the embedded message without its length prefix).
+   */
+  preserved: { readonly field: number; readonly bytes: Uint8Array; readonly wireType?: number }[];
 }
 
 /** A new empty model around a graph, at the given ai.onnx opset. */

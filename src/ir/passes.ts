@@ -52,19 +52,44 @@ function producersOf(node: Node, graph: Graph): Node[] {
   return out;
 }
 
-/** Values of `graph` that a node's subgraph attributes read by name (resolved from their outer stand-ins). */
+/** Values of `graph` that a node's subgraph attributes (If/Loop/Scan bodies, nested ones included) read. */
 export function outerReads(node: Node, graph: Graph): Value[] {
   const found: Value[] = [];
-  for (const a of node.attributes.values()) {
-    const subs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
-    for (const g of subs) {
-      for (const v of g.outerValues) {
-        const real = graph.value(v.name);
-        if (real) found.push(real);
-      }
-    }
+  for (const g of subgraphsOf(node)) {
+    for (const v of outerScopeValues(g)) if (graph.value(v.name) === v) found.push(v);
   }
   return found;
+}
+
+/** The subgraphs held in a node's attributes. */
+export function subgraphsOf(node: Node): Graph[] {
+  const out: Graph[] = [];
+  for (const a of node.attributes.values()) {
+    if (a.type === 'graph') out.push(a.value);
+    else if (a.type === 'graphs') out.push(...a.value);
+  }
+  return out;
+}
+
+/**
+ * Values a subgraph reads from enclosing graphs (nested subgraphs included): node inputs that the subgraph itself
+ * does not own, in first-use order.
+ *
+ * @example
+ * ```ts
+ * const branch = ifNode.attributes.get('then_branch');
+ * if (branch?.type === 'graph') outerScopeValues(branch.value);   // [x] when the branch reads outer 'x'
+ * ```
+ */
+export function outerScopeValues(g: Graph): Value[] {
+  const seen = new Set<Value>();
+  const visit = (v: Value | null): void => { if (v && g.value(v.name) !== v) seen.add(v); };
+  for (const n of g.nodes) {
+    n.inputs.forEach(visit);
+    for (const sub of subgraphsOf(n)) outerScopeValues(sub).forEach(visit);
+  }
+  for (const v of g.outputs) visit(v);
+  return [...seen];
 }
 
 /**
@@ -91,7 +116,7 @@ export function cleanup(graph: Graph): { nodes: number; initializers: number } {
   let initializers = 0;
   for (const v of [...graph.allValues()]) {
     if (v.uses.length > 0 || v.producer || graph.outputs.includes(v) || graph.inputs.includes(v)) continue;
-    if (readBySubgraphs.has(v) || graph.outerValues.includes(v)) continue;
+    if (readBySubgraphs.has(v)) continue;
     if (v.constant) initializers++;
     graph.dropValue(v);
   }
@@ -129,7 +154,6 @@ function verifyGraph(graph: Graph, model: Model, problems: Problem[], outer: Set
   const producedBy = new Map<string, string>();
   for (const v of graph.inputs) defined.add(v.name);
   for (const v of graph.initializers) defined.add(v.name);
-  for (const v of graph.outerValues) defined.add(v.name);
   for (const node of graph.nodes) {
     const where = `node '${node.name}' (${node.opType})`;
     node.inputs.forEach((v, i) => {
@@ -138,10 +162,7 @@ function verifyGraph(graph: Graph, model: Model, problems: Problem[], outer: Set
         problems.push({ where, message: `input ${i} '${v.name}' is ${later ? 'used before it is produced (graph not in topological order or cyclic)' : 'never defined'}` });
       }
     });
-    for (const a of node.attributes.values()) {
-      const subs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
-      for (const g of subs) verifyGraph(g, model, problems, defined);
-    }
+    for (const g of subgraphsOf(node)) verifyGraph(g, model, problems, defined);
     for (const v of node.outputs) {
       if (!v) continue;
       if (producedBy.has(v.name) || graph.inputs.includes(v) || v.constant) {

@@ -50,18 +50,25 @@ describe('cleanup', () => {
     expect(g.outputs[0]!.name).toBe('d_out');
   });
 
-  it('keeps a value that only a subgraph reads', () => {
+  it('orders, keeps and clones what only a subgraph reads', () => {
     const g = new Graph('outer');
     const cond = g.addInput('cond', 'bool', []);
     const k = g.addInitializer('k', Tensor.fromArray('float32', [1], [3]));
     const body = new Graph('then');
-    const kIn = body.addOuterValue('k');
-    body.outputs.push(body.addNode('Identity', [kIn]).output(0)!);
+    const doubled = g.addNode('Add', [k, k], { name: 'double' }).output(0)!;
+    body.outputs.push(body.addNode('Identity', [doubled]).output(0)!);
     const iff = g.addNode('If', [cond], { name: 'if', attributes: { then_branch: { type: 'graph', value: body }, else_branch: { type: 'graph', value: body } } });
     g.outputs.push(iff.output(0)!);
+    g.nodes.reverse();
+    toposort(g);
+    expect(g.nodes.map((n) => n.name)).toEqual(['double', 'if']);
     cleanup(g);
     expect(g.value('k')).toBe(k);
+    expect(g.node('double')).toBeDefined();
     expect(verify(createModel(g))).toEqual([]);
+    const copy = cloneModel(createModel(g)).graph;
+    const branch = copy.node('if')!.attributes.get('then_branch');
+    expect(branch?.type === 'graph' && branch.value.nodes[0]!.input(0)).toBe(copy.requireValue('double_out'));
   });
 });
 

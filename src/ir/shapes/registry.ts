@@ -65,6 +65,7 @@ export const SHAPE_RULES: readonly ShapeRuleEntry[] = [
   ...rows(['MaxPool', 'AveragePool', 'LpPool'], P.pool),
   ...rows(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'], P.globalPool),
   row('BatchNormalization', N.batchNorm), row('LayerNormalization', N.layerNorm),
+  row('SoftmaxCrossEntropyLoss', N.crossEntropyLoss, 12), row('NegativeLogLikelihoodLoss', N.crossEntropyLoss, 12),
   ...rows(['InstanceNormalization', 'GroupNormalization', 'LRN', 'MeanVarianceNormalization'], N.sameAsX),
   // matmul.ts
   row('Gemm', M.gemm), row('MatMul', M.matmul), row('MatMulInteger', M.matmulInteger),
@@ -85,7 +86,7 @@ export const SHAPE_RULES: readonly ShapeRuleEntry[] = [
   row('ReduceSum', D.reduceAttr), row('ReduceSum', D.reduce, 13),
   row('ArgMax', D.argReduce), row('ArgMin', D.argReduce), row('TopK', D.topKAttr), row('TopK', D.topK, 10),
   // spatial.ts
-  row('Pad', G.padAttr), row('Pad', G.pad, 11), row('Tile', G.tile), row('Expand', G.expand),
+  row('Pad', G.padAttr), row('Pad', G.pad, 11), row('Tile', G.tile), row('Expand', G.expand), row('OneHot', G.oneHot, 9),
   row('Resize', G.resizeScalesInput, 10), row('Resize', G.resize, 11),
   row('Upsample', G.upsampleAttr, 7), row('Upsample', G.resizeScalesInput, 9),
 ];

@@ -27,3 +27,14 @@ export const layerNorm: ShapeRule = (ctx) => {
 
 /** InstanceNormalization, GroupNormalization, LRN, MeanVarianceNormalization: Y like X. */
 export const sameAsX: ShapeRule = (ctx) => [{ dtype: ctx.dtype(0), shape: ctx.shape(0) }];
+
+/**
+ * SoftmaxCrossEntropyLoss / NegativeLogLikelihoodLoss: the loss is a scalar with reduction mean/sum, and the label
+ * shape ([N] or [N, d1, ...]) with reduction none; SoftmaxCrossEntropyLoss's optional log_prob is like the scores.
+ */
+export const crossEntropyLoss: ShapeRule = (ctx) => {
+  const dtype = ctx.dtype(0);
+  const reduction = ctx.node.attrString('reduction', 'mean');
+  const loss: OutputInfo = { dtype, shape: reduction === 'none' ? ctx.shape(1) : [] };
+  return [loss, { dtype, shape: ctx.shape(0) }];
+};

@@ -100,3 +100,20 @@ export const upsampleAttr: ShapeRule = (ctx) => {
   const a = ctx.node.attributes.get('scales');
   return resized(ctx, undefined, a?.type === 'floats' ? a.value : undefined);
 };
+
+/**
+ * OneHot (opset 9+): the indices' shape with `depth` inserted at `axis` (default -1, the end); the dtype of `values`.
+ * Depth must be a known value for the new dim to be known.
+ */
+export const oneHot: ShapeRule = (ctx) => {
+  const idx = ctx.shape(0);
+  const dtype = ctx.dtype(2);
+  if (!idx) return [{ dtype }];
+  const depthValue = ctx.value(1)?.data[0];
+  const depth: Dim = typeof depthValue === 'number' ? Math.trunc(depthValue) : null;
+  const rank = idx.length + 1;
+  const raw = ctx.node.attrInt('axis', -1);
+  const axis = raw < 0 ? raw + rank : raw;
+  if (axis < 0 || axis >= rank) ctx.fail(`axis ${raw} is out of range [${-rank}, ${rank - 1}].`);
+  return [{ dtype, shape: [...idx.slice(0, axis), depth, ...idx.slice(axis)] }];
+};

@@ -20,3 +20,4 @@ export * from './runtime/index.js';
 export * from './metrics/index.js';
 export { summarizeModel, type ModelSummary } from './report/summary.js';
 export { runDemo, type DemoOptions, type DemoReport } from './pipeline/demo.js';
+export * from './autodiff/index.js';

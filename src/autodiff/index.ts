@@ -19,3 +19,6 @@ export {
 export { findRule, GRAD_RULES, missingRuleError, opsWithRules, type MissingRule } from './registry.js';
 export type { Emitter, GradContext, GradRule, GradRuleEntry } from './types.js';
 export { broadcastAxes, unbroadcast, type BroadcastAxes } from './unbroadcast.js';
+export { NN_GRAD_RULES } from './rules/table-nn.js';
+export { batchNormToTraining, updateRunningStats, type BatchNormStat, type TrainingBatchNorm } from './rules/norm.js';
+export { unrollRecurrent, type UnrolledModel } from './rules/recurrent.js';

@@ -14,6 +14,7 @@ import * as L from './rules/loss.js';
 import * as R from './rules/reduce.js';
 import * as S from './rules/shape.js';
 import * as X from './rules/softmax.js';
+import { NN_GRAD_RULES } from './rules/table-nn.js';
 import type { GradRule, GradRuleEntry } from './types.js';
 
 const MS = 'com.microsoft';
@@ -75,6 +76,8 @@ export const GRAD_RULES: readonly GradRuleEntry[] = [
   row('ReduceSum', R.reduceSum, { differentiable: FIRST }), row('ReduceMean', R.reduceMean, { differentiable: FIRST }),
   // rules/loss.ts
   row('SoftmaxCrossEntropyLoss', L.softmaxCrossEntropy, { since: 12, differentiable: FIRST }),
+  // rules/table-nn.ts: Conv, ConvTranspose, pooling, normalization
+  ...NN_GRAD_RULES,
 ];
 
 function normDomain(domain: string): string {

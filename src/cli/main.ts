@@ -7,6 +7,7 @@ import { registerBench } from './commands/bench.js';
 import { registerCompare } from './commands/compare.js';
 import { registerZoo } from './commands/zoo.js';
 import { registerDemo } from './commands/demo.js';
+import { registerTrain } from './commands/train.js';
 
 /** Builds the `secateurs` command tree. Commands only parse and print; the work is library calls. */
 export function buildProgram(io: Io): Command {
@@ -18,7 +19,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerDemo]) {
+  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerDemo]) {
     register(program, io);
   }
   return program;

@@ -1,0 +1,142 @@
+import type { Dataset } from '../data/types.js';
+import type { Progress } from '../runtime/index.js';
+import type { KernelBackend } from './optim/arena.js';
+import type { OptimizerKind } from './optim/types.js';
+import { checkPlan, type LrPlan, type Schedule } from './schedule.js';
+
+/** Stop when the validation metric has not improved for `patience` epochs. */
+export interface EarlyStopping {
+  readonly patience: number;
+  /** Default `valAcc` (higher is better); `valLoss` (lower is better). Also picks the best epoch. */
+  readonly metric?: 'valAcc' | 'valLoss';
+  /** Smallest change that counts as an improvement; default 0. */
+  readonly minDelta?: number;
+}
+
+/** What {@link TrainOptions.onStep} receives after every optimizer step. */
+export interface StepReport {
+  /** Steps taken so far (this one included). */
+  readonly step: number;
+  /** 0-based epoch and batch within it. */
+  readonly epoch: number;
+  readonly batch: number;
+  readonly loss: number;
+  readonly lr: number;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+  /** A fresh 32-bit number from the run's seeded generator (for callers' own randomness; saved in checkpoints). */
+  readonly stepSeed: number;
+}
+
+/**
+ * Options of {@link train}. Only `epochs` is required. Defaults follow PyTorch's where it has one (momentum 0,
+ * betas 0.9/0.999, eps 1e-8, no weight decay, no clipping, no label smoothing).
+ */
+export interface TrainOptions {
+  readonly epochs: number;
+  /** Default 64; a model with a fixed batch dim uses that size (and drops the last, smaller batch). */
+  readonly batchSize?: number;
+  /** Default `sgd`. */
+  readonly optimizer?: OptimizerKind;
+  /** Peak learning rate; default 0.01 for SGD, 0.001 for Adam and AdamW. */
+  readonly lr?: number;
+  readonly momentum?: number;
+  readonly nesterov?: boolean;
+  readonly weightDecay?: number;
+  readonly betas?: readonly [number, number];
+  readonly eps?: number;
+  /** After warm-up: `constant` (default), `cosine` (to 0 over the run), or a {@link Schedule} (steps counted). */
+  readonly schedule?: 'constant' | 'cosine' | Schedule;
+  /** Linear warm-up steps; default 0. */
+  readonly warmupSteps?: number;
+  /** Clip gradients to this global L2 norm. */
+  readonly clipNorm?: number;
+  /** Label smoothing of the cross-entropy, in [0, 1); default 0. */
+  readonly labelSmoothing?: number;
+  /** Evaluated after every epoch (top-1 and loss); picks the best epoch. */
+  readonly valSet?: Dataset;
+  readonly earlyStopping?: EarlyStopping;
+  /** Return the best epoch's weights instead of the last; default true when `valSet` is given. */
+  readonly restoreBest?: boolean;
+  /** Seed of the batch order (shuffled per epoch from seed and epoch) and of `stepSeed`; default 0. */
+  readonly seed?: number;
+  /** Which initializers train (see {@link trainableParams}); tested against initializer names. */
+  readonly include?: RegExp;
+  readonly exclude?: RegExp;
+  /** Pruning masks by parameter name (1 keeps, 0 prunes): pruned weights are zeroed first and stay exactly 0. */
+  readonly masks?: ParamValuesOf<Uint8Array>;
+  /** Leave out the last batch of an epoch when it is smaller; default false. */
+  readonly dropLast?: boolean;
+  /** Folder for `checkpoint.npz` (at every epoch end, every `checkpointEvery` steps, on abort) and `best.npz`. */
+  readonly checkpointDir?: string;
+  readonly checkpointEvery?: number;
+  /** Continue from a checkpoint file (or a folder holding `checkpoint.npz`). Pass the same options for an identical run. */
+  readonly resume?: string;
+  /** `true` for a progress bar/lines on stderr, or a Progress to drive (samples over the whole run). */
+  readonly progress?: boolean | Progress;
+  readonly onStep?: (report: StepReport) => void;
+  /** Aborting stops after the current step, writes a checkpoint (with `checkpointDir`) and rejects with `TRAIN_ABORTED`. */
+  readonly signal?: AbortSignal;
+  /** onnxruntime intra-op threads for training and validation; default 1. */
+  readonly threads?: number;
+  /** Model input the samples feed (default: the only data input) and output read as logits (default: the first). */
+  readonly inputName?: string;
+  readonly outputName?: string;
+  /** Optimizer kernels; default `auto` (WebAssembly SIMD when available). */
+  readonly backend?: KernelBackend;
+}
+
+/** Values by parameter name, as a Map or a plain object. */
+export type ParamValuesOf<T> = ReadonlyMap<string, T> | Readonly<Record<string, T>>;
+
+/** Options with every default filled in and checked. */
+export interface ResolvedOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerKind;
+  readonly plan: LrPlan;
+  readonly seed: number;
+  readonly labelSmoothing: number;
+  readonly threads: number;
+  readonly dropLast: boolean;
+  readonly restoreBest: boolean;
+  readonly checkpointEvery: number | undefined;
+  readonly early: Required<EarlyStopping> | undefined;
+}
+
+/**
+ * Checks the options and fills in defaults. `stepsPerEpoch` sizes the cosine schedule; every problem is reported
+ * in one RangeError.
+ */
+export function resolveOptions(o: TrainOptions, stepsPerEpoch: (batchSize: number) => number): ResolvedOptions {
+  const p: string[] = [];
+  const int = (name: string, v: number | undefined, min: number): void => {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) p.push(`'${name}' must be an integer >= ${min}, got ${v}`);
+  };
+  int('epochs', o.epochs, 1);
+  int('batchSize', o.batchSize, 1);
+  int('checkpointEvery', o.checkpointEvery, 1);
+  int('threads', o.threads, 0);
+  if (o.earlyStopping) int('earlyStopping.patience', o.earlyStopping.patience, 1);
+  if (o.seed !== undefined && !Number.isFinite(o.seed)) p.push(`'seed' must be a finite number, got ${o.seed}`);
+  const smoothing = o.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing < 1)) p.push(`'labelSmoothing' must be in [0, 1), got ${smoothing}`);
+  if (o.earlyStopping && !o.valSet) p.push(`'earlyStopping' needs a 'valSet'`);
+  if (p.length > 0) throw new RangeError(`train: ${p.join('; ')}.`);
+  const optimizer = o.optimizer ?? 'sgd';
+  const batchSize = o.batchSize ?? 64;
+  const lr = o.lr ?? (optimizer === 'sgd' ? 0.01 : 0.001);
+  const schedule: Schedule = o.schedule === undefined || o.schedule === 'constant' ? { kind: 'constant' }
+    : o.schedule === 'cosine' ? { kind: 'cosine', totalSteps: Math.max(1, o.epochs * stepsPerEpoch(batchSize)), minLr: 0 } : o.schedule;
+  const early = o.earlyStopping && { patience: o.earlyStopping.patience, metric: o.earlyStopping.metric ?? 'valAcc', minDelta: o.earlyStopping.minDelta ?? 0 };
+  return {
+    epochs: o.epochs, batchSize, optimizer, plan: checkPlan({ lr, schedule, warmupSteps: o.warmupSteps ?? 0 }),
+    seed: o.seed ?? 0, labelSmoothing: smoothing, threads: o.threads ?? 1, dropLast: o.dropLast ?? false,
+    restoreBest: o.restoreBest ?? o.valSet !== undefined, checkpointEvery: o.checkpointEvery, early,
+  };
+}
+
+/** The entries of a by-name map or object. */
+export function entriesOf<T>(v: ParamValuesOf<T>): [string, T][] {
+  return v instanceof Map ? [...v.entries()] : Object.entries(v as Readonly<Record<string, T>>);
+}

@@ -1,0 +1,108 @@
+import type { Model, Node, Value } from '../ir/graph.js';
+
+/** What a trainable tensor is to the node that uses it. */
+export type ParamRole = 'weight' | 'bias' | 'scale';
+
+/** One trainable initializer. */
+export interface ParamInfo {
+  /** Initializer name (unique in the graph). */
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly size: number;
+  readonly role: ParamRole;
+  /** The first node (in graph order) that reads it as a parameter, and its op type. */
+  readonly node: string;
+  readonly opType: string;
+}
+
+/** Options of {@link trainableParams}; patterns are tested against initializer names. */
+export interface ParamFilter {
+  /** Keep only parameters whose name matches. */
+  readonly include?: RegExp;
+  /** Drop parameters whose name matches (applied after `include`). */
+  readonly exclude?: RegExp;
+}
+
+/** Input slots that hold parameters, by op type (ai.onnx). */
+const PARAM_SLOTS: Readonly<Record<string, readonly (readonly [number, ParamRole])[]>> = {
+  Conv: [[1, 'weight'], [2, 'bias']],
+  ConvTranspose: [[1, 'weight'], [2, 'bias']],
+  Gemm: [[0, 'weight'], [1, 'weight'], [2, 'bias']],
+  MatMul: [[0, 'weight'], [1, 'weight']],
+  BatchNormalization: [[1, 'scale'], [2, 'bias']],
+  LayerNormalization: [[1, 'scale'], [2, 'bias']],
+};
+
+/** Ops whose output a following `Add` of an initializer biases (PyTorch exports Linear on rank-3 inputs as MatMul + Add). */
+const BIASED_BY_ADD = new Set(['MatMul', 'Conv', 'ConvTranspose', 'Gemm']);
+
+const isFloatInit = (v: Value | undefined | null): v is Value => v?.constant?.dtype === 'float32';
+
+/**
+ * The float32 initializers a fine-tune updates, decided from the graph: weights and biases of Conv, ConvTranspose,
+ * Gemm and MatMul (and the initializer an `Add` puts on their output: the bias of an exported Linear), scale and bias
+ * of BatchNormalization and LayerNormalization. BatchNormalization's running mean and variance are not trainable (they
+ * are running statistics). Graph order; a tensor shared by several nodes appears once. Initializers that are also graph
+ * inputs (overridable defaults) are skipped.
+ *
+ * @example
+ * ```ts
+ * const params = trainableParams(buildZooModel('lenet5'), { exclude: /bias$/ });
+ * params.map((p) => p.name);   // ['conv1/weight', 'conv2/weight', 'fc1/weight', 'fc2/weight']
+ * ```
+ */
+export function trainableParams(model: Model, filter: ParamFilter = {}): ParamInfo[] {
+  const g = model.graph;
+  const inputs = new Set(g.inputs);
+  const found = new Map<Value, { role: ParamRole; node: Node }>();
+  const take = (v: Value | undefined | null, role: ParamRole, node: Node): void => {
+    if (isFloatInit(v) && !inputs.has(v) && !found.has(v)) found.set(v, { role, node });
+  };
+  for (const node of g.nodes) {
+    if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+    for (const [slot, role] of PARAM_SLOTS[node.opType] ?? []) take(node.input(slot), role, node);
+    if (node.opType === 'Add') {
+      const [a, b] = [node.input(0), node.input(1)];
+      if (b && a?.producer && BIASED_BY_ADD.has(a.producer.opType)) take(b, 'bias', node);
+      if (a && b?.producer && BIASED_BY_ADD.has(b.producer.opType)) take(a, 'bias', node);
+    }
+  }
+  const out: ParamInfo[] = [];
+  for (const v of g.initializers) {
+    const hit = found.get(v);
+    if (!hit) continue;
+    if (filter.include && !filter.include.test(v.name)) continue;
+    if (filter.exclude && filter.exclude.test(v.name)) continue;
+    const dims = v.constant!.dims;
+    out.push({ name: v.name, dims, size: v.constant!.size, role: hit.role, node: hit.node.name, opType: hit.node.opType });
+  }
+  return out;
+}
+
+/** Running statistics of one BatchNormalization node (inference form: inputs 3 and 4). */
+export interface BatchNormStats {
+  readonly node: string;
+  readonly mean: string;
+  readonly variance: string;
+  readonly channels: number;
+}
+
+/**
+ * The running-mean and running-variance initializers of every BatchNormalization node (float32 only), graph order.
+ *
+ * @example
+ * ```ts
+ * batchNormStats(buildZooModel('resnet-small'))[0]?.mean;   // e.g. 'stem/bn/mean'
+ * ```
+ */
+export function batchNormStats(model: Model): BatchNormStats[] {
+  const out: BatchNormStats[] = [];
+  for (const node of model.graph.nodes) {
+    if (node.opType !== 'BatchNormalization' || (node.domain !== '' && node.domain !== 'ai.onnx')) continue;
+    const mean = node.input(3);
+    const variance = node.input(4);
+    if (!isFloatInit(mean) || !isFloatInit(variance)) continue;
+    out.push({ node: node.name, mean: mean.name, variance: variance.name, channels: mean.constant!.size });
+  }
+  return out;
+}

@@ -1,0 +1,217 @@
+import { join } from 'node:path';
+import { updateRunningStats } from '../autodiff/index.js';
+import { batches, type Batch } from '../data/batch.js';
+import type { Dataset } from '../data/types.js';
+import { SecateursError } from '../errors.js';
+import type { Model } from '../ir/graph.js';
+import { evaluate, type Progress } from '../runtime/index.js';
+import { Rng } from '../util/rng.js';
+import { bookFromJson, epochStats, newBook, recordBest, zeroSums, type RunBook } from './book.js';
+import { saveCheckpoint, type Checkpoint, type CheckpointTensor } from './checkpoint.js';
+import { exportTrained } from './export.js';
+import { firstNonFinite } from './guard.js';
+import type { Optimizer } from './optim/types.js';
+import type { ResolvedOptions, TrainOptions } from './options.js';
+import type { ParamInfo } from './params.js';
+import { lrAt } from './schedule.js';
+import type { GradientRunner, StepOutput } from './step.js';
+
+/** A tensor the run keeps but does not train (BatchNorm running statistics). */
+export interface StatTensor {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** Everything a run is made of, fixed at its start. */
+export interface RunParts {
+  readonly model: Model;
+  readonly ds: Dataset;
+  readonly options: TrainOptions;
+  readonly o: ResolvedOptions;
+  readonly params: readonly ParamInfo[];
+  /** Parameter values: views into the optimizer's memory, fed to onnxruntime as they are. */
+  readonly arrays: readonly Float32Array[];
+  readonly stats: readonly StatTensor[];
+  readonly optimizer: Optimizer;
+  readonly runner: GradientRunner;
+  readonly progress: Progress;
+  readonly stepsPerEpoch: number;
+  /** The options that shaped the run, stored in checkpoints and compared on resume. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** Checkpoint file names inside `checkpointDir`. */
+export const LAST_CHECKPOINT = 'checkpoint.npz';
+export const BEST_CHECKPOINT = 'best.npz';
+
+/** The mutable state of one training run: position, generator, bookkeeping, best weights. */
+export class TrainingRun {
+  step = 0;
+  epoch = 0;
+  batchInEpoch = 0;
+  book: RunBook = newBook();
+  rng: Rng;
+  bestValues: Map<string, Float32Array> | undefined;
+
+  constructor(readonly parts: RunParts) {
+    this.rng = new Rng(parts.o.seed);
+  }
+
+  /** Trains until the last epoch or early stopping. */
+  async runEpochs(): Promise<void> {
+    while (this.epoch < this.parts.o.epochs && !this.book.stoppedEarly) {
+      await this.trainEpoch();
+      await this.endEpoch();
+    }
+  }
+
+  private async trainEpoch(): Promise<void> {
+    const { ds, o, options } = this.parts;
+    const skip = this.batchInEpoch;
+    let index = 0;
+    // Epoch time covers batch assembly and the steps; checkpoint writes and validation are left out.
+    let mark = performance.now();
+    for (const b of batches(ds, { batchSize: o.batchSize, shuffle: true, seed: o.seed, epoch: this.epoch, reuseBuffers: true, dropLast: o.dropLast })) {
+      if (index++ < skip) { mark = performance.now(); continue; }
+      await this.trainStep(b);
+      this.batchInEpoch++;
+      this.book.sums.seconds += (performance.now() - mark) / 1000;
+      const every = o.checkpointEvery;
+      if (every !== undefined && this.step % every === 0) await this.saveLast();
+      if (options.signal?.aborted) await this.abort(options.signal);
+      mark = performance.now();
+    }
+  }
+
+  private async trainStep(b: Batch): Promise<void> {
+    const { runner, optimizer, arrays, options, o } = this.parts;
+    const lr = lrAt(o.plan, this.step);
+    const out = await runner.run(b.x, b.y, b.size);
+    if (!Number.isFinite(out.loss)) throw this.nonFinite(`the loss is ${out.loss}`);
+    const info = optimizer.step(arrays, out.grads, lr);
+    if (!info.applied) {
+      const bad = firstNonFinite(out.grads);
+      const where = bad ? `gradient '${runner.gradName(bad.tensor)}' is ${bad.value} at index ${bad.index}` : `the gradient norm is ${info.gradNorm}`;
+      throw this.nonFinite(where);
+    }
+    this.updateRunningStats(out.bnStats, b.size);
+    this.step++;
+    const s = this.book.sums;
+    s.loss += out.loss * b.size;
+    s.correct += out.correct;
+    s.samples += b.size;
+    s.lr = lr;
+    const stepSeed = this.rng.nextU32();
+    options.onStep?.({ step: this.step, epoch: this.epoch, batch: this.batchInEpoch, loss: out.loss, lr, gradNorm: info.gradNorm, stepSeed });
+    this.parts.progress.update(this.samplesDone(), this.samplesTotal());
+  }
+
+  /** PyTorch's running-statistics update (momentum 0.1 ↔ ONNX 0.9; unbiased batch variance) for every BatchNorm. */
+  private updateRunningStats(batch: StepOutput['bnStats'], n: number): void {
+    const { runner, stats } = this.parts;
+    runner.batchNorms.forEach((bn, k) => {
+      const mean = stats.find((s) => s.name === bn.runningMean);
+      const variance = stats.find((s) => s.name === bn.runningVar);
+      if (!mean || !variance) return;
+      updateRunningStats({ mean: mean.data, var: variance.data }, batch[k]!, { momentum: bn.momentum, count: n * bn.spatialSize! });
+    });
+  }
+
+  private samplesPerEpoch(): number {
+    const { ds, o } = this.parts;
+    return o.dropLast ? this.parts.stepsPerEpoch * o.batchSize : ds.count;
+  }
+
+  private samplesDone(): number {
+    return this.epoch * this.samplesPerEpoch() + this.book.sums.samples;
+  }
+
+  private samplesTotal(): number {
+    return this.parts.o.epochs * this.samplesPerEpoch();
+  }
+
+  private async endEpoch(): Promise<void> {
+    const { options, o } = this.parts;
+    const val = options.valSet ? await this.validate(options.valSet) : undefined;
+    const stats = epochStats(this.epoch, this.book.sums, val);
+    this.book.history.push(stats);
+    if (recordBest(this.book, stats, o.early)) {
+      this.bestValues = new Map([...this.values()].map(([k, v]) => [k, v.slice()]));
+      if (options.checkpointDir) await saveCheckpoint(join(options.checkpointDir, BEST_CHECKPOINT), this.checkpoint(false));
+    }
+    this.epoch++;
+    this.batchInEpoch = 0;
+    this.book.sums = zeroSums();
+    await this.saveLast();
+  }
+
+  private async validate(valSet: Dataset): Promise<{ loss: number; top1: number }> {
+    const { model, options, o } = this.parts;
+    const inference = exportTrained(model, this.values());
+    const r = await evaluate(inference, valSet, {
+      batchSize: Math.max(256, o.batchSize),
+      session: { threads: o.threads },
+      ...(options.inputName ? { inputName: options.inputName } : {}),
+      ...(options.outputName ? { outputName: options.outputName } : {}),
+    });
+    return { loss: r.loss, top1: r.top1 };
+  }
+
+  /** Current values of every parameter and statistic, by initializer name (views, not copies). */
+  values(): Map<string, Float32Array> {
+    const m = new Map<string, Float32Array>();
+    this.parts.params.forEach((p, k) => m.set(p.name, this.parts.arrays[k]!));
+    for (const s of this.parts.stats) m.set(s.name, s.data);
+    return m;
+  }
+
+  /** A checkpoint of the current state (`withOptimizer` false: weights only, for best.npz). */
+  checkpoint(withOptimizer = true): Checkpoint {
+    const { params, arrays, stats, optimizer, config } = this.parts;
+    const tensors: CheckpointTensor[] = [
+      ...params.map((p, k) => ({ name: p.name, dims: p.dims, role: 'param' as const, data: arrays[k]! })),
+      ...stats.map((s) => ({ name: s.name, dims: s.dims, role: 'stat' as const, data: s.data })),
+    ];
+    const opt = optimizer.state();
+    return {
+      step: this.step, epoch: this.epoch, batchInEpoch: this.batchInEpoch, rng: this.rng.state(), tensors,
+      optimizer: withOptimizer ? opt : { ...opt, buffers: {} }, config,
+      run: { ...this.book },
+    };
+  }
+
+  /** Writes `checkpoint.npz` when a checkpoint folder is set; refuses to store non-finite weights. */
+  async saveLast(): Promise<string | undefined> {
+    const dir = this.parts.options.checkpointDir;
+    if (!dir) return undefined;
+    const bad = firstNonFinite(this.parts.arrays);
+    if (bad) throw this.nonFinite(`parameter '${this.parts.params[bad.tensor]!.name}' became ${bad.value} at index ${bad.index}`);
+    const path = join(dir, LAST_CHECKPOINT);
+    await saveCheckpoint(path, this.checkpoint());
+    return path;
+  }
+
+  /** Restores position, generator, bookkeeping and values (the optimizer state is restored by the caller). */
+  restore(c: Checkpoint, file: string): void {
+    this.step = c.step;
+    this.epoch = c.epoch;
+    this.batchInEpoch = c.batchInEpoch;
+    this.rng = Rng.fromState(c.rng);
+    this.book = bookFromJson(c.run, file);
+  }
+
+  private async abort(signal: AbortSignal): Promise<never> {
+    const path = await this.saveLast();
+    const where = `after step ${this.step} (epoch ${this.epoch + 1}, batch ${this.batchInEpoch})`;
+    const resume = path ? `; checkpoint written to ${path}: pass { resume: '${path}' } to continue` : '; no checkpointDir, so nothing was saved';
+    throw new SecateursError('TRAIN_ABORTED', `training aborted ${where}${resume}.`, { cause: signal.reason });
+  }
+
+  private nonFinite(what: string): SecateursError {
+    const dir = this.parts.options.checkpointDir;
+    const ckpt = dir ? `the last good checkpoint is ${join(dir, LAST_CHECKPOINT)} (if one was written)` : 'no checkpointDir was set';
+    return new SecateursError('TRAIN_NONFINITE',
+      `step ${this.step + 1} (epoch ${this.epoch + 1}, batch ${this.batchInEpoch + 1}): ${what}; the update was not applied and ${ckpt}. Lower the learning rate or set 'clipNorm'.`);
+  }
+}

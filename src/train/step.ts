@@ -1,0 +1,147 @@
+import { batchNormToTraining, buildGradientGraph, withLoss, type BatchNormStat } from '../autodiff/index.js';
+import { assertInputShape } from '../data/shape.js';
+import type { Dataset } from '../data/types.js';
+import { SecateursError } from '../errors.js';
+import type { Model } from '../ir/graph.js';
+import { createSession, floatData, type Session, type TensorData } from '../runtime/index.js';
+import type { ParamInfo } from './params.js';
+
+/** What one forward + backward run gives. */
+export interface StepOutput {
+  /** Mean loss over the batch. */
+  readonly loss: number;
+  /** Samples whose top-1 prediction equals the label. */
+  readonly correct: number;
+  /** One gradient per parameter, aligned with the parameter list. */
+  readonly grads: Float32Array[];
+  /** Batch mean and biased variance of every BatchNormalization, aligned with {@link GradientRunner.batchNorms}. */
+  readonly bnStats: { readonly mean: Float32Array; readonly var: Float32Array }[];
+}
+
+/** Options of {@link createGradientRunner}. */
+export interface RunnerOptions {
+  readonly labelSmoothing: number;
+  readonly threads: number;
+  /** The model input the samples feed; default its only data input. */
+  readonly inputName?: string;
+  /** The model output read as logits; default its first output. */
+  readonly outputName?: string;
+}
+
+/**
+ * The forward + loss + backward graph of a classifier in one onnxruntime session, created once: data, labels and
+ * parameters are fed on every run (parameters as the caller's arrays, zero-copy); loss, logits and gradients come back.
+ */
+export class GradientRunner {
+  /** Dims of one sample as the model input wants them. */
+  readonly sampleDims: readonly number[];
+  /** The model's batch size when its batch dim is fixed. */
+  readonly fixedBatch: number | undefined;
+  private readonly paramFeeds: Record<string, TensorData> = {};
+  private readonly fetches: readonly string[];
+
+  private constructor(
+    private readonly session: Session,
+    private readonly names: { readonly input: string; readonly labels: string; readonly loss: string; readonly logits: string; readonly grads: readonly string[] },
+    shape: { readonly sampleDims: readonly number[]; readonly fixedBatch: number | undefined },
+    private readonly params: readonly ParamInfo[],
+    /** The BatchNormalization nodes trained with batch statistics, whose running statistics the trainer updates. */
+    readonly batchNorms: readonly BatchNormStat[],
+  ) {
+    this.sampleDims = shape.sampleDims;
+    this.fixedBatch = shape.fixedBatch;
+    this.fetches = [names.loss, names.logits, ...names.grads, ...batchNorms.flatMap((s) => [s.mean, s.var])];
+  }
+
+  /**
+   * Builds the gradient graph of `model` with a softmax cross-entropy loss over its logits (int32 labels fed as is)
+   * and loads it. BatchNormalization nodes are rewritten to train on batch statistics, which the graph also returns.
+   *
+   * @throws SecateursError `TRAIN_OPTIONS` for an ambiguous or unknown input/output; the autodiff module's errors
+   *   (`AUTODIFF_NO_RULE`, …) when an op cannot be differentiated; `DATA_SHAPE_MISMATCH`; `RUNTIME_LOAD`.
+   */
+  static async create(model: Model, params: readonly ParamInfo[], ds: Dataset, o: RunnerOptions): Promise<GradientRunner> {
+    const input = dataInput(model, o.inputName);
+    const logits = o.outputName ?? model.graph.outputs[0]?.name;
+    if (!logits || !model.graph.outputs.some((v) => v.name === logits)) {
+      throw new SecateursError('TRAIN_OPTIONS', `the model has no output '${logits ?? ''}'; its outputs are: ${model.graph.outputs.map((v) => `'${v.name}'`).join(', ')}.`);
+    }
+    const fit = assertInputShape(ds, model.graph.requireValue(input).shape ?? [], input);
+    const labels = freeName(model, 'labels');
+    const bn = batchNormToTraining(model);
+    const dynamic = bn.stats.filter((s) => s.spatialSize === undefined).map((s) => `'${s.node}'`);
+    if (dynamic.length > 0) throw new SecateursError('TRAIN_OPTIONS', `BatchNormalization ${dynamic.join(', ')} ha${dynamic.length > 1 ? 've' : 's'} inputs of unknown spatial size, so running statistics cannot be updated; fix the input dims.`);
+    const lm = withLoss(bn.model, { kind: 'cross-entropy', logits, labels, labelType: 'int32', labelSmoothing: o.labelSmoothing });
+    const gg = buildGradientGraph(lm.model, { loss: lm.loss, wrt: params.map((p) => p.name), keepOutputs: true });
+    const session = await createSession(gg.model, { threads: o.threads });
+    const names = { input, labels, loss: lm.loss, logits, grads: gg.params.map((p) => p.grad) };
+    return new GradientRunner(session, names, { sampleDims: fit.sampleShape, fixedBatch: fit.fixedBatch ?? undefined }, params, bn.stats);
+  }
+
+  /** Feeds these arrays as the parameters from now on (kept by reference: update them in place). */
+  bindParams(arrays: readonly Float32Array[]): void {
+    this.params.forEach((p, k) => { this.paramFeeds[p.name] = { dtype: 'float32', dims: p.dims, data: arrays[k]! }; });
+  }
+
+  /** One forward + backward pass over `n` samples `x` with labels `y`. */
+  async run(x: Float32Array, y: Int32Array, n: number): Promise<StepOutput> {
+    const feeds: Record<string, TensorData> = {
+      ...this.paramFeeds,
+      [this.names.input]: { dtype: 'float32', dims: [n, ...this.sampleDims], data: x },
+      [this.names.labels]: { dtype: 'int32', dims: [n], data: y },
+    };
+    const out = await this.session.run(feeds, this.fetches);
+    const loss = floatData(out[this.names.loss]!, 'loss')[0]!;
+    const logits = out[this.names.logits]!;
+    const grads = this.names.grads.map((g) => floatData(out[g]!, g));
+    const bnStats = this.batchNorms.map((s) => ({ mean: floatData(out[s.mean]!, s.mean), var: floatData(out[s.var]!, s.var) }));
+    return { loss, correct: countCorrect(floatData(logits, 'logits'), logits.dims, y, n), grads, bnStats };
+  }
+
+  /** The gradient output name of parameter `k`. */
+  gradName(k: number): string {
+    return this.names.grads[k] ?? `#${k}`;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** The model's data input: `name`, or its only graph input that is not an initializer. */
+function dataInput(model: Model, name: string | undefined): string {
+  const g = model.graph;
+  const inits = new Set(g.initializers);
+  const candidates = g.inputs.filter((v) => !inits.has(v)).map((v) => v.name);
+  if (name !== undefined) {
+    if (!candidates.includes(name)) throw new SecateursError('TRAIN_OPTIONS', `the model has no data input '${name}'; its inputs are: ${candidates.map((c) => `'${c}'`).join(', ')}.`);
+    return name;
+  }
+  if (candidates.length !== 1) {
+    throw new SecateursError('TRAIN_OPTIONS', `the model has ${candidates.length} data inputs (${candidates.map((c) => `'${c}'`).join(', ')}); pass 'inputName' to choose the one the samples feed.`);
+  }
+  return candidates[0]!;
+}
+
+/** `hint`, or `hint_1`, `hint_2`, … : the first name the graph does not use (the model is not touched). */
+function freeName(model: Model, hint: string): string {
+  let name = hint;
+  for (let k = 1; model.graph.value(name); k++) name = `${hint}_${k}`;
+  return name;
+}
+
+/** Top-1 hits of `n` rows of logits against labels `y`. */
+export function countCorrect(logits: Float32Array, dims: readonly number[], y: Int32Array, n: number): number {
+  const k = dims.slice(1).reduce((a, b) => a * b, 1);
+  let hits = 0;
+  for (let r = 0; r < n; r++) {
+    let best = 0;
+    let bestV = logits[r * k]!;
+    for (let c = 1; c < k; c++) {
+      const v = logits[r * k + c]!;
+      if (v > bestV) { bestV = v; best = c; }
+    }
+    if (best === y[r]) hits++;
+  }
+  return hits;
+}

@@ -1,7 +1,9 @@
 import type { Model, Node, Value } from '../ir/graph.js';
 
 /** What a trainable tensor is to the node that uses it. */
-export type ParamRole = 'weight' | 'bias' | 'scale';
+/** What a parameter is: a layer weight or bias, a normalization scale, or a learned tensor used directly (a ViT class
+ * token or position embedding added to or concatenated with activations). */
+export type ParamRole = 'weight' | 'bias' | 'scale' | 'operand';
 
 /** One trainable initializer. */
 export interface ParamInfo {
@@ -33,6 +35,9 @@ const PARAM_SLOTS: Readonly<Record<string, readonly (readonly [number, ParamRole
   LayerNormalization: [[1, 'scale'], [2, 'bias']],
 };
 
+/** Ops whose data operands may be learned tensors (class tokens, position embeddings), and which inputs. */
+const EMBEDDING_SLOTS: Readonly<Record<string, readonly number[]>> = { Add: [0, 1], Sub: [0, 1], Mul: [0, 1], Concat: [], Expand: [0] };
+
 /** Ops whose output a following `Add` of an initializer biases (PyTorch exports Linear on rank-3 inputs as MatMul + Add). */
 const BIASED_BY_ADD = new Set(['MatMul', 'Conv', 'ConvTranspose', 'Gemm']);
 
@@ -41,7 +46,9 @@ const isFloatInit = (v: Value | undefined | null): v is Value => v?.constant?.dt
 /**
  * The float32 initializers a fine-tune updates, decided from the graph: weights and biases of Conv, ConvTranspose,
  * Gemm and MatMul (and the initializer an `Add` puts on their output: the bias of an exported Linear), scale and bias
- * of BatchNormalization and LayerNormalization. BatchNormalization's running mean and variance are not trainable (they
+ * of BatchNormalization and LayerNormalization, and learned tensors used directly as operands of Add/Sub/Mul/Concat/
+ * Expand (class tokens, position embeddings, decomposed-LayerNorm scales; at least 2 elements, so scalar constants stay fixed). BatchNormalization's
+ * running mean and variance are not trainable (they
  * are running statistics). Graph order; a tensor shared by several nodes appears once. Initializers that are also graph
  * inputs (overridable defaults) are skipped.
  *
@@ -55,6 +62,7 @@ export function trainableParams(model: Model, filter: ParamFilter = {}): ParamIn
   const g = model.graph;
   const inputs = new Set(g.inputs);
   const found = new Map<Value, { role: ParamRole; node: Node }>();
+  const runningStats = new Set(g.nodes.filter((n) => n.opType === 'BatchNormalization').flatMap((n) => [n.input(3), n.input(4)]));
   const take = (v: Value | undefined | null, role: ParamRole, node: Node): void => {
     if (isFloatInit(v) && !inputs.has(v) && !found.has(v)) found.set(v, { role, node });
   };
@@ -65,6 +73,16 @@ export function trainableParams(model: Model, filter: ParamFilter = {}): ParamIn
       const [a, b] = [node.input(0), node.input(1)];
       if (b && a?.producer && BIASED_BY_ADD.has(a.producer.opType)) take(b, 'bias', node);
       if (a && b?.producer && BIASED_BY_ADD.has(b.producer.opType)) take(a, 'bias', node);
+    }
+  }
+  for (const node of g.nodes) {
+    if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+    const slots = EMBEDDING_SLOTS[node.opType];
+    if (!slots) continue;
+    const list = slots.length > 0 ? slots : node.inputs.map((_, i) => i);
+    for (const i of list) {
+      const v = node.input(i);
+      if (v && (v.constant?.size ?? 0) >= 2 && !runningStats.has(v)) take(v, 'operand', node);
     }
   }
   const out: ParamInfo[] = [];

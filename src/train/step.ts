@@ -73,7 +73,7 @@ export class GradientRunner {
     if (dynamic.length > 0) throw new SecateursError('TRAIN_OPTIONS', `BatchNormalization ${dynamic.join(', ')} ha${dynamic.length > 1 ? 've' : 's'} inputs of unknown spatial size, so running statistics cannot be updated; fix the input dims.`);
     const lm = withLoss(bn.model, { kind: 'cross-entropy', logits, labels, labelType: 'int32', labelSmoothing: o.labelSmoothing });
     const gg = buildGradientGraph(lm.model, { loss: lm.loss, wrt: params.map((p) => p.name), keepOutputs: true });
-    const session = await createSession(gg.model, { threads: o.threads });
+    const session = await createSession(gg.model, { threads: o.threads, memoryArena: false });
     const names = { input, labels, loss: lm.loss, logits, grads: gg.params.map((p) => p.grad) };
     return new GradientRunner(session, names, { sampleDims: fit.sampleShape, fixedBatch: fit.fixedBatch ?? undefined }, params, bn.stats);
   }

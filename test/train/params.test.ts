@@ -39,7 +39,14 @@ describe('trainableParams', () => {
     expect(params.some((p) => p.opType === 'Add' && p.role === 'bias')).toBe(true);
   });
 
-  it('ignores non-float, non-parameter and input-overridable initializers; shared tensors appear once', () => {
+  it('takes learned operands (class token, position embedding) but not scalar constants', () => {
+    const params = trainableParams(buildZooModel('vit-tiny'));
+    const operands = params.filter((p) => p.role === 'operand');
+    expect(operands.map((p) => `${p.name} ${p.dims.join('x')}`)).toEqual(['cls_token 1x1x64', 'pos_embed 1x17x64']);
+    expect(params.every((p) => p.size >= 2 || p.role === 'bias')).toBe(true);
+  });
+
+  it('ignores non-float and input-overridable initializers; shared tensors appear once', () => {
     const b = new GraphBuilder('g');
     const x = b.input('x', 'float32', ['N', 2]);
     const w = b.constF32('w', [2, 2], [1, 0, 0, 1]);
@@ -50,7 +57,7 @@ describe('trainableParams', () => {
     b.graph.inputs.push(over);
     b.output(b.op('MatMul', [b.op('Reshape', [h, shape]), over]), { name: 'y' });
     const model = b.model();
-    expect(trainableParams(model).map((p) => p.name)).toEqual(['w']);
+    expect(trainableParams(model).map((p) => `${p.name}:${p.role}`)).toEqual(['w:weight', 'scale:operand']);
   });
 
   it('filters by include and exclude patterns', () => {

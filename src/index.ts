@@ -21,3 +21,6 @@ export * from './metrics/index.js';
 export { summarizeModel, type ModelSummary } from './report/summary.js';
 export { runDemo, type DemoOptions, type DemoReport } from './pipeline/demo.js';
 export * from './autodiff/index.js';
+export * from './train/index.js';
+export { runTraining, type TrainingJob, type TrainingReport } from './pipeline/train.js';
+export { measureModel, type Measurement, type MeasureOptions } from './report/measure.js';

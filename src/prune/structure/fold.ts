@@ -1,0 +1,58 @@
+/**
+ * Known contents of small values (shape arithmetic: Shape → Gather → Unsqueeze → Concat, Slice bounds computed from
+ * shapes), by running the shape rules of `ir/shapes` with a table of known values. The graph's shapes must already
+ * be inferred (`inferShapes`); this pass only collects what the rules fold.
+ * @module
+ */
+import type { Dim, Model, Value } from '../../ir/graph.js';
+import { findShapeRule, type KnownValue, type ShapeContext } from '../../ir/shapes/index.js';
+import { shapeError } from '../../ir/shapes/types.js';
+import { valueOfTensor } from '../../ir/shapes/values.js';
+
+/**
+ * The folded contents of every value whose contents are known statically, by value name.
+ *
+ * @example
+ * ```ts
+ * inferShapes(model);
+ * foldValues(model).get('/layer/self_attn/Mul_output_0');   // [64]
+ * ```
+ */
+export function foldValues(model: Model): Map<string, readonly Dim[]> {
+  const known = new Map<Value, KnownValue | null>();
+  for (const node of model.graph.nodes) {
+    const opset = model.opsets.get(node.domain === 'ai.onnx' ? '' : node.domain) ?? 0;
+    const rule = findShapeRule(node.domain, node.opType, opset);
+    if (!rule) continue;
+    const valueOf = (i: number): KnownValue | undefined => {
+      const v = node.input(i);
+      if (!v) return undefined;
+      const k = known.get(v);
+      if (k !== undefined) return k ?? undefined;
+      const c = v.constant ? valueOfTensor(v.constant) : undefined;
+      known.set(v, c ?? null);
+      return c;
+    };
+    const ctx: ShapeContext = {
+      node,
+      opset,
+      has: (i) => node.input(i) !== undefined,
+      dtype: (i) => node.input(i)?.dtype,
+      shape: (i) => node.input(i)?.shape,
+      value: valueOf,
+      fail: (message) => { throw shapeError(node, opset, message); },
+    };
+    const outs = rule(ctx);
+    node.outputs.forEach((v, i) => {
+      const info = outs[i];
+      if (v && info?.value) known.set(v, info.value);
+    });
+  }
+  const out = new Map<string, readonly Dim[]>();
+  for (const [v, k] of known) if (k) out.set(v.name, k.data);
+  for (const v of model.graph.initializers) {
+    const c = v.constant ? valueOfTensor(v.constant) : undefined;
+    if (c && !out.has(v.name)) out.set(v.name, c.data);
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * Structured pruning: the dependency graph of coupled channels (analysis), plans, and their physical application
+ * (the only mutation). Channel propagation rules live in one table (`CHANNEL_RULES`), one file per op family;
+ * an op without a rule blocks its group with the reason, and custom rows go through `options.rules`.
+ *
+ * @example
+ * ```ts
+ * import { buildDependencyGraph, scoreGroups, planByRatio, applyStructuredPlan } from './prune/structure/index.js';
+ * const dg = buildDependencyGraph(model);
+ * const plan = planByRatio(dg, scoreGroups(dg, { criterion: 'l2' }), { ratio: 0.5, roundTo: 8 });
+ * const pruned = applyStructuredPlan(model, plan, { graph: dg });
+ * ```
+ * @module
+ */
+export { buildDependencyGraph } from './analyze.js';
+export { applyStructuredPlan, type ApplyOptions } from './apply.js';
+export { describeGroups, type GroupRow } from './describe.js';
+export { planByRatio, roundKept, type RatioOptions } from './plan.js';
+export { CHANNEL_RULES, findChannelRule } from './registry.js';
+export { scoreGroups, type GroupCriterion, type GroupReduction, type ScoreOptions } from './score.js';
+export { seedMap } from './channel-map.js';
+export { IN, OUT, block, broadcast, couple, fromClasses, link, passThrough, unary, type CouplingClass, type Slot } from './rules/common.js';
+export type {
+  Arrival, BlockReason, ChannelMap, ChannelRule, ChannelRuleEntry, DependencyGraph, DependencyOptions, Group, IndexMap,
+  Link, Member, ParamRole, Port, RewriteKind, RewriteTask, RuleContext, RuleResult, Seed, StructuredPlan,
+} from './types.js';

@@ -24,3 +24,5 @@ export * from './autodiff/index.js';
 export * from './train/index.js';
 export { runTraining, type TrainingJob, type TrainingReport } from './pipeline/train.js';
 export { measureModel, type Measurement, type MeasureOptions } from './report/measure.js';
+export * from './prune/index.js';
+export * from './prune/structure/index.js';

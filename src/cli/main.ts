@@ -8,6 +8,7 @@ import { registerCompare } from './commands/compare.js';
 import { registerZoo } from './commands/zoo.js';
 import { registerDemo } from './commands/demo.js';
 import { registerTrain } from './commands/train.js';
+import { registerGroups } from './commands/groups.js';
 
 /** Builds the `secateurs` command tree. Commands only parse and print; the work is library calls. */
 export function buildProgram(io: Io): Command {
@@ -19,7 +20,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerDemo]) {
+  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerGroups, registerDemo]) {
     register(program, io);
   }
   return program;

@@ -87,3 +87,18 @@ describe('secateurs zoo', () => {
     expect(r.err.split('\n').filter((l) => l).length).toBe(1);
   });
 });
+
+describe('secateurs groups', () => {
+  it('lists prunable groups and says why the classifier group is blocked', async () => {
+    const r = await cli('groups', 'zoo:resnet-small', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { groups: { status: string; reason?: string; channels: number }[] };
+    expect(j.groups.filter((g) => g.status === 'prunable').length).toBe(6);
+    const blocked = j.groups.filter((g) => g.status === 'blocked');
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0]!.reason).toMatch(/graph output 'logits'/);
+    const text = await cli('groups', 'zoo:vit-tiny');
+    expect(text.out).toMatch(/blocked:/);
+    expect(text.out).toMatch(/LayerNormalization/);
+  });
+});

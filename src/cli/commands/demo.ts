@@ -9,13 +9,13 @@ import { formatSummary } from './inspect.js';
 export function registerDemo(program: Command, io: Io): void {
   program
     .command('demo')
-    .description('the main job on the bundled default: build LeNet-5, inspect it, evaluate it on MNIST, measure latency')
+    .description('the main job on the bundled default (a trained LeNet-5): inspect it, evaluate it on MNIST, measure latency')
     .option('--limit <n>', 'evaluate on the first n test images (default: all 10,000)')
-    .option('--model <name>', 'zoo model to use', 'lenet5')
-    .action(async (opts: { limit?: string; model: string }, cmd: Command) => {
+    .option('--model <model>', 'an .onnx file or zoo:NAME instead of the bundled model')
+    .action(async (opts: { limit?: string; model?: string }, cmd: Command) => {
       const g = globals(cmd);
       const report = await runDemo({
-        model: opts.model,
+        ...(opts.model !== undefined ? { model: opts.model } : {}),
         ...(opts.limit !== undefined ? { limit: parseIntOption('--limit', opts.limit, 1) } : {}),
         progress: wantProgress(g),
         log: g.json || g.quiet ? undefined : (line) => io.err(line),

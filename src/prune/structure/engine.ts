@@ -12,14 +12,14 @@ import { periodOf, seedMap, unitsOf } from './channel-map.js';
 import { findChannelRule } from './registry.js';
 import { IN, OUT } from './rules/common.js';
 import { constantTensor } from './tensors.js';
-import type { Arrival, BlockReason, ChannelMap, ChannelRuleEntry, ParamRole, Port, RewriteKind, RuleContext, Seed } from './types.js';
+import type { Arrival, BlockReason, ChannelMap, ChannelRuleEntry, MemberRole, Port, RewriteKind, RuleContext, Seed } from './types.js';
 
 /** A tensor reached by a group: its axis, the maps it was reached with, and its role when constant. */
 export interface MemberState {
   readonly value: Value;
   readonly axis: number;
   readonly maps: ChannelMap[];
-  role: ParamRole | undefined;
+  role: MemberRole | undefined;
 }
 
 /** A grown group, before it is turned into public data. */
@@ -106,7 +106,7 @@ export class Analysis {
 }
 
 type Step =
-  | { readonly kind: 'visit'; readonly value: Value; readonly axis: number; readonly map: ChannelMap; readonly param: ParamRole | undefined; readonly from: Node }
+  | { readonly kind: 'visit'; readonly value: Value; readonly axis: number; readonly map: ChannelMap; readonly param: MemberRole | undefined; readonly from: Node }
   | { readonly kind: 'rule'; readonly node: Node; readonly at: Arrival };
 
 /**

@@ -22,5 +22,5 @@ export { seedMap } from './channel-map.js';
 export { IN, OUT, block, broadcast, couple, fromClasses, link, passThrough, unary, type CouplingClass, type Slot } from './rules/common.js';
 export type {
   Arrival, BlockReason, ChannelMap, ChannelRule, ChannelRuleEntry, DependencyGraph, DependencyOptions, Group, IndexMap,
-  Link, Member, ParamRole, Port, RewriteKind, RewriteTask, RuleContext, RuleResult, Seed, StructuredPlan,
+  Link, Member, MemberRole, Port, RewriteKind, RewriteTask, RuleContext, RuleResult, Seed, StructuredPlan,
 } from './types.js';

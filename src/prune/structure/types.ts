@@ -44,7 +44,7 @@ export interface Arrival {
  * `sink` columns consume them (input side), `scale` is a BatchNormalization gamma, `stat` a running statistic,
  * `channel` any other per-channel vector or block (biases, BN beta, depthwise kernels, per-channel constants).
  */
-export type ParamRole = 'source' | 'sink' | 'scale' | 'stat' | 'channel';
+export type MemberRole = 'source' | 'sink' | 'scale' | 'stat' | 'channel';
 
 /** One port a rule couples to the arrival, with the axis and map the channels have there. */
 export interface Link {
@@ -52,7 +52,7 @@ export interface Link {
   readonly axis: number;
   readonly map: ChannelMap;
   /** Role of the tensor when it is a constant; default 'channel'. */
-  readonly param?: ParamRole;
+  readonly param?: MemberRole;
 }
 
 /** Node parameters that encode a channel count and must be recomputed when channels go (see apply). */
@@ -131,7 +131,7 @@ export interface Member {
   readonly indexMap: IndexMap;
   /** `param` for initializers and Constant-node tensors (sliced on apply); `activation` otherwise. */
   readonly kind: 'param' | 'activation';
-  readonly role?: ParamRole;
+  readonly role?: MemberRole;
 }
 
 /** Why a group cannot be pruned, and where. */

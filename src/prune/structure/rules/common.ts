@@ -4,7 +4,7 @@
  * @module
  */
 import type { Dim } from '../../../ir/graph.js';
-import type { Arrival, ChannelMap, Link, ParamRole, Port, RewriteKind, RuleContext, RuleResult } from '../types.js';
+import type { Arrival, ChannelMap, Link, MemberRole, Port, RewriteKind, RuleContext, RuleResult } from '../types.js';
 
 /** Input slot `index`. */
 export const IN = (index: number): Port => ({ side: 'in', index });
@@ -17,7 +17,7 @@ export function samePort(a: Port, b: Port): boolean {
 }
 
 /** A link to `port` on `axis` with `map`, with a param role when the port holds a constant. */
-export function link(port: Port, axis: number, map: ChannelMap, param?: ParamRole): Link {
+export function link(port: Port, axis: number, map: ChannelMap, param?: MemberRole): Link {
   return param ? { port, axis, map, param } : { port, axis, map };
 }
 
@@ -89,7 +89,7 @@ export function broadcast(ctx: RuleContext, at: Arrival, operands: readonly Port
 }
 
 /** One slot of a coupling class: a port, an axis on it, and the role of the tensor when it is a constant. */
-export type Slot = readonly [Port, number, ParamRole?];
+export type Slot = readonly [Port, number, MemberRole?];
 
 /** A set of slots that carry the same channels with the same map, and what the node is to them. */
 export interface CouplingClass {

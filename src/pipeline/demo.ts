@@ -1,12 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../data/index.js';
-import { encodeModel } from '../onnx/index.js';
+import type { Model } from '../ir/graph.js';
+import { encodeModel, loadModel } from '../onnx/index.js';
 import { summarizeModel, type ModelSummary } from '../report/summary.js';
 import { benchLatency, evaluate, type LatencyStats } from '../runtime/index.js';
 import { buildZooModel } from '../zoo/index.js';
 
+/** The bundled default: LeNet-5-Caffe trained on MNIST by `secateurs train` (see models/README.md). */
+export const BUNDLED_MODEL = fileURLToPath(new URL('../../models/lenet5-mnist.onnx', import.meta.url));
+
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
-  /** Zoo model; default 'lenet5'. */
+  /** An .onnx path or `zoo:NAME`; default the bundled trained LeNet-5. */
   readonly model?: string;
   /** Evaluate on the first `limit` MNIST test images; default all 10,000. */
   readonly limit?: number;
@@ -26,8 +31,8 @@ export interface DemoReport {
 }
 
 /**
- * The bundled end-to-end job: build a reference model, report its structure and cost, evaluate it on MNIST and
- * measure its latency in onnxruntime. (Training, pruning and recovery join this job as they land.)
+ * The bundled end-to-end job: load the bundled trained LeNet-5 (or another model), report its structure and cost,
+ * evaluate it on MNIST and measure its latency in onnxruntime. (Pruning and recovery join this job as they land.)
  *
  * @example
  * ```ts
@@ -36,10 +41,10 @@ export interface DemoReport {
  * ```
  */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
-  const name = opts.model ?? 'lenet5';
+  const spec = opts.model ?? BUNDLED_MODEL;
   const log = opts.log ?? (() => undefined);
-  log(`building zoo:${name} (seeded initialization)`);
-  const model = buildZooModel(name, { seed: 0 });
+  log(`loading ${spec}`);
+  const model: Model = spec.startsWith('zoo:') ? buildZooModel(spec.slice(4), { seed: 0 }) : await loadModel(spec);
   const bytes = encodeModel(model);
   const summary = await summarizeModel(model, bytes, { batch: 1 });
   log('loading MNIST test set');
@@ -49,10 +54,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   log('measuring latency');
   const latency = await benchLatency(model, { batchSizes: [1, 32], runs: 50, warmup: 10, threads: 1 });
   return {
-    model: `zoo:${name}`,
+    model: spec,
     summary,
     eval: { data: 'mnist/test', count: r.count, top1: r.top1, top5: r.top5, loss: r.loss, samplesPerSec: r.samplesPerSec },
     latency,
-    note: 'The model is freshly initialized, so accuracy is near chance: training and pruning are the next stages of this job.',
+    note: spec.startsWith('zoo:') ? 'A zoo model is freshly initialized, so its accuracy is near chance.' : 'Pruning and recovery are the next stages of this job.',
   };
 }

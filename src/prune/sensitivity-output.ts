@@ -3,11 +3,11 @@
  * fields for metrics not measured) and an SVG line chart (metric vs sparsity, one line per layer) rendered
  * headless: vega-lite compiles the spec, a vega View with renderer 'none' draws it with `toSVG()` — no canvas.
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseVega, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { SecateursError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { SensitivityResult, SensitivityRow } from './sensitivity.js';
 
 /** Metrics a chart can plot. */
@@ -117,7 +117,7 @@ export async function renderSensitivityChart(rows: readonly SensitivityRow[], me
  *
  * @example
  * ```ts
- * await writeSensitivity(result, 'out', { metric: 'kl' });   // out/sensitivity.json, .csv, .svg
+ * await writeSensitivity(result, 'out', { metric: 'kl' });   // out/sensitivity.json, .csv, .svg (atomic; folder created)
  * ```
  */
 export async function writeSensitivity(
@@ -126,8 +126,8 @@ export async function writeSensitivity(
   const base = join(dir, opts.base ?? 'sensitivity');
   const metric = opts.metric ?? (result.metric === 'kl' ? 'kl' : 'top1');
   const paths = { json: `${base}.json`, csv: `${base}.csv`, svg: `${base}.svg` };
-  await writeFile(paths.json, sensitivityToJson(result));
-  await writeFile(paths.csv, sensitivityToCsv(result.rows));
-  await writeFile(paths.svg, await renderSensitivityChart(result.rows, metric));
+  await writeFileAtomic(paths.json, sensitivityToJson(result));
+  await writeFileAtomic(paths.csv, sensitivityToCsv(result.rows));
+  await writeFileAtomic(paths.svg, await renderSensitivityChart(result.rows, metric));
   return paths;
 }

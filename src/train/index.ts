@@ -28,3 +28,4 @@ export {
   type AdamOptions, type ArenaOptions, type CommonOptions, type KernelBackend, type Optimizer, type OptimizerKind,
   type OptimizerOptions, type OptimizerState, type SgdOptions, type StepInfo,
 } from './optim/index.js';
+export { createGradientSource, type GradientAccumulator, type GradientSourceOptions, type GradientSums } from './gradient-source.js';

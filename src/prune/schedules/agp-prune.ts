@@ -1,0 +1,116 @@
+/** Gradual magnitude pruning during one training run, on the AGP schedule (Zhu & Gupta 2017). */
+import { epochOrder } from '../../data/batch.js';
+import { subset } from '../../data/split.js';
+import type { Dataset } from '../../data/types.js';
+import type { Model } from '../../ir/graph.js';
+import { train } from '../../train/index.js';
+import type { PrunePlan } from '../masks/plan.js';
+import type { LayerSelection } from '../selectors.js';
+import { agpSparsity, checkAgp, type AgpSchedule } from './agp.js';
+import { denseMasks, planOf, pruneToSparsity, remainingFraction, scheduleTargets } from './magnitude.js';
+import type { FinetuneOptions } from './retrain.js';
+
+/** Trainer options AGP passes on: it runs the epochs, batches, seeds and masks itself, and the LR stays constant. */
+export type AgpTrainOptions = Omit<FinetuneOptions,
+  'batchSize' | 'seed' | 'dropLast' | 'schedule' | 'warmupSteps' | 'valSet' | 'earlyStopping' | 'restoreBest' | 'checkpointDir' | 'checkpointEvery'>;
+
+/** Options of {@link agpPrune}. */
+export interface AgpPruneOptions extends LayerSelection {
+  /** Layer sparsity at the end, in [initial, 1). */
+  readonly final: number;
+  /** Default 0. */
+  readonly initial?: number;
+  /** Steps Δt between mask updates. */
+  readonly frequency: number;
+  /** Training epochs of the whole run. */
+  readonly epochs: number;
+  /** First pruning step t₀; default 0. */
+  readonly startStep?: number;
+  /** Pruning intervals n; default the most that end before the last step: ⌊(T − 1 − t₀)/Δt⌋ for T steps in all. */
+  readonly steps?: number;
+  /** Default 64; every batch is full (each epoch drops its tail). */
+  readonly batchSize?: number;
+  /** Seed of the batch order; default 0. */
+  readonly seed?: number;
+  readonly train?: AgpTrainOptions;
+}
+
+/** One mask update of an AGP run. */
+export interface AgpPoint {
+  /** Global step from which the masks hold. */
+  readonly step: number;
+  /** The schedule's sparsity there. */
+  readonly target: number;
+  /** Fraction of the selected weights pruned (per-layer counts are rounded). */
+  readonly sparsity: number;
+}
+
+/** What {@link agpPrune} returns. */
+export interface AgpResult {
+  readonly model: Model;
+  readonly plan: PrunePlan;
+  readonly trajectory: readonly AgpPoint[];
+  /** Optimizer steps taken. */
+  readonly steps: number;
+}
+
+/** Segment starts: 0, t₀, t₀+Δt, …, t₀+n·Δt (those before `total`), each running to the next. */
+function segments(s: AgpSchedule, total: number): number[] {
+  const starts = s.startStep > 0 ? [0] : [];
+  for (let k = 0; k <= s.steps; k++) starts.push(s.startStep + k * s.frequency);
+  return starts.filter((t) => t < total);
+}
+
+/**
+ * Trains once while pruning gradually: the run is cut into segments at the AGP update steps t₀, t₀+Δt, …, t₀+n·Δt;
+ * before each segment every selected layer is pruned (smallest surviving |w|) to the schedule's sparsity, and the
+ * segment trains with those masks on exactly its steps' batches of the run's seeded epoch order (the trainer then
+ * reorders them within the segment). The optimizer restarts at each segment (a trainer resume demands unchanged
+ * masks): plain SGD (no momentum, constant LR) carries no state, so with it the run is one uninterrupted run; with
+ * momentum or Adam the state is reset every Δt steps.
+ *
+ * @throws RangeError for a bad schedule, `epochs`, or a run too short for one pruning interval; SecateursError
+ *   `PRUNE_BAD_INPUT` for selectors that match nothing; what `train` throws.
+ * @example
+ * ```ts
+ * const r = await agpPrune(model, trainSet, { final: 0.9, frequency: 100, epochs: 5, train: { lr: 0.05 } });
+ * r.trajectory.map((p) => p.target);   // 0, 0.26…, …, 0.9
+ * ```
+ */
+export async function agpPrune(model: Model, trainSet: Dataset, options: AgpPruneOptions): Promise<AgpResult> {
+  const bs = options.batchSize ?? 64;
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(options.epochs) || options.epochs < 1) throw new RangeError(`'epochs' must be an integer >= 1, got ${options.epochs}.`);
+  if (!Number.isSafeInteger(bs) || bs < 1 || bs > trainSet.count) throw new RangeError(`'batchSize' must be an integer in [1, ${trainSet.count}], got ${bs}.`);
+  const perEpoch = Math.floor(trainSet.count / bs);
+  const total = options.epochs * perEpoch;
+  const startStep = options.startStep ?? 0;
+  const steps = options.steps ?? Math.floor((total - 1 - startStep) / options.frequency);
+  const schedule: AgpSchedule = { initial: options.initial ?? 0, final: options.final, startStep, frequency: options.frequency, steps };
+  checkAgp(schedule);
+  if (startStep + steps * options.frequency >= total) {
+    throw new RangeError(`agpPrune: the last mask update (step ${startStep + steps * options.frequency}) must come before the run's ${total} steps end; lower 'steps', 'frequency' or 'startStep', or train longer.`);
+  }
+  let masks = denseMasks(scheduleTargets(model, options, 'agpPrune'));
+  let current = model;
+  const trajectory: AgpPoint[] = [];
+  const starts = segments(schedule, total);
+  const orders = new Map<number, Int32Array>();
+  const orderOf = (e: number): Int32Array => orders.get(e) ?? orders.set(e, epochOrder(trainSet.count, { shuffle: true, seed, epoch: e })).get(e)!;
+  for (let j = 0; j < starts.length; j++) {
+    const t = starts[j]!;
+    const end = starts[j + 1] ?? total;
+    const target = agpSparsity(t, schedule);
+    masks = pruneToSparsity(current, masks, target);
+    trajectory.push({ step: t, target, sparsity: 1 - remainingFraction(masks) });
+    const indices: number[] = [];
+    for (let u = t; u < end; u++) {
+      const order = orderOf(Math.floor(u / perEpoch));
+      const at = (u % perEpoch) * bs;
+      for (let i = 0; i < bs; i++) indices.push(order[at + i]!);
+    }
+    const run = await train(current, subset(trainSet, indices), { ...options.train, epochs: 1, batchSize: bs, dropLast: true, seed: seed + j, masks });
+    current = run.model;
+  }
+  return { model: current, plan: planOf(current, masks, options.final), trajectory, steps: total };
+}

@@ -7,7 +7,21 @@ import {
 import { modelStats } from '../metrics/index.js';
 import { measureModel, type Measurement } from '../report/measure.js';
 import { compareModels, type CompareResult } from '../runtime/index.js';
-import { train, trainableParams, type TrainOptions } from '../train/index.js';
+import { agpPrune, iterative } from '../prune/schedules/index.js';
+import { createGradientSource, train, trainableParams, type TrainOptions } from '../train/index.js';
+
+/** Criteria that need gradients from calibration batches. */
+const GRADIENT_CRITERIA: ReadonlySet<CriterionName> = new Set(['taylor', 'taylor-squared', 'fisher', 'snip', 'movement']);
+
+/**
+ * When pruning happens relative to fine-tuning: once then fine-tune (`oneshot`), in `rounds` prune/fine-tune rounds
+ * reaching the sparsity geometrically (`iterative`, Han 2015), or gradually during one fine-tuning run along Zhu &
+ * Gupta's cubic schedule with masks recomputed every `frequency` steps (`agp`). The last two use magnitude.
+ */
+export type PruneSchedule =
+  | { readonly kind: 'oneshot' }
+  | { readonly kind: 'iterative'; readonly rounds: number }
+  | { readonly kind: 'agp'; readonly frequency: number };
 
 /** Unstructured (weights zeroed in place) or structured (channels, neurons and heads physically removed). */
 export type PruneMode =
@@ -19,6 +33,8 @@ export type PruneMode =
 /** Options of {@link runPrune}. */
 export interface PruneJob {
   readonly mode: PruneMode;
+  /** Default one-shot. Iterative and AGP need unstructured magnitude pruning and `finetuneEpochs` >= 1. */
+  readonly schedule?: PruneSchedule;
   /** `mnist`, `fashion-mnist` or an .npz path: the test split scores before/after, the train split fine-tunes. */
   readonly data: string;
   /** Fine-tuning epochs after pruning (pruned weights stay zero); 0 for none. */
@@ -58,12 +74,15 @@ export async function runPrune(model: Model, job: PruneJob): Promise<PruneResult
   const log = job.log ?? (() => undefined);
   const [trainSet, test] = [await loadDataset(job.data, 'train'), await loadDataset(job.data, 'test')];
   const measureOpts = { ...(job.testLimit !== undefined ? { limit: job.testLimit } : {}) };
-  log('measuring the original model');
-  const before = await measureModel(model, test, measureOpts);
   const calib = take(trainSet, job.calibration ?? 512);
+  const schedule = job.schedule ?? { kind: 'oneshot' };
+  if (schedule.kind !== 'oneshot') return scheduled(model, job, schedule, trainSet, test, log);
+  // Plan and apply first: every problem with the options surfaces before the slower measurements run.
   const { pruned, plan } = job.mode.kind === 'unstructured'
     ? await pruneUnstructured(model, job.mode, calib, job.seed ?? 0, log)
     : await pruneStructured(model, job.mode, job.seed ?? 0, log);
+  log('measuring the original model');
+  const before = await measureModel(model, test, measureOpts);
   const agreement = await compareModels(model, pruned, test, { limit: Math.min(job.testLimit ?? 2000, 2000) });
   log(`pruned: top-1 agreement with the original ${(agreement.top1Agreement * 100).toFixed(2)}%, KL ${agreement.klDivergence.toPrecision(3)}`);
   const tuned = (job.finetuneEpochs ?? 0) > 0 ? await finetune(pruned, trainSet, job, log) : pruned;
@@ -73,10 +92,12 @@ export async function runPrune(model: Model, job: PruneJob): Promise<PruneResult
 }
 
 async function pruneUnstructured(model: Model, m: Extract<PruneMode, { kind: 'unstructured' }>, calib: Dataset, seed: number, log: (l: string) => void) {
-  log(`scoring by ${m.criterion}, ${m.scope} sparsity ${m.sparsity}`);
+  log(`scoring by ${m.criterion}, ${m.granularity?.kind === 'nm' ? `${m.granularity.n}:${m.granularity.m} pattern` : `${m.scope} sparsity ${m.sparsity}`}`);
+  const gradients = GRADIENT_CRITERIA.has(m.criterion) ? { gradients: createGradientSource(model, calib, { seed }), gradientBatches: 8 } : {};
   const plan = await planPruning(model, {
-    criterion: m.criterion, seed, dataset: calib,
-    scope: m.scope === 'global' ? { kind: 'global', sparsity: m.sparsity } : { kind: 'layer', sparsity: m.sparsity },
+    criterion: m.criterion, seed, dataset: calib, ...gradients,
+    // N:M fixes each layer's sparsity at (M-N)/M, so it takes no scope.
+    ...(m.granularity?.kind === 'nm' ? {} : { scope: m.scope === 'global' ? { kind: 'global', sparsity: m.sparsity } : { kind: 'layer', sparsity: m.sparsity } }),
     ...(m.granularity ? { granularity: m.granularity } : {}),
     ...(m.exclude && m.exclude.length > 0 ? { exclude: m.exclude } : {}),
     ...(m.keepClassifier ? { keepClassifier: true } : {}), ...(m.keepFirst ? { keepFirst: true } : {}),
@@ -123,4 +144,26 @@ async function finetune(pruned: Model, trainSet: Dataset, job: PruneJob, log: (l
   log(`fine-tuning for ${job.finetuneEpochs} epoch(s) on ${tr.count} samples, pruned weights held at zero`);
   const r = await train(pruned, tr, { optimizer: 'adam', lr: 1e-4, ...job.finetune, epochs: job.finetuneEpochs ?? 1, masks, valSet: val });
   return r.model;
+}
+
+/** Iterative or AGP pruning: pruning and fine-tuning interleaved (magnitude, unstructured). */
+async function scheduled(model: Model, job: PruneJob, schedule: Exclude<PruneSchedule, { kind: 'oneshot' }>, trainSet: Dataset,
+  test: Dataset, log: (l: string) => void): Promise<PruneResult> {
+  const m = job.mode;
+  const epochs = job.finetuneEpochs ?? 0;
+  if (m.kind !== 'unstructured' || m.criterion !== 'magnitude') throw new RangeError(`the '${schedule.kind}' schedule prunes by unstructured magnitude; use the oneshot schedule for other criteria.`);
+  if (epochs < 1) throw new RangeError(`the '${schedule.kind}' schedule needs 'finetuneEpochs' >= 1, got ${epochs}.`);
+  if (m.granularity && m.granularity.kind !== 'element') throw new RangeError(`the '${schedule.kind}' schedule prunes single weights; '--pattern' and '--block' need the oneshot schedule.`);
+  const trainOpts = { optimizer: 'adam' as const, lr: 1e-4, ...job.finetune };
+  const select = { ...(m.exclude && m.exclude.length > 0 ? { exclude: m.exclude } : {}), ...(m.keepClassifier ? { keepClassifier: true } : {}) };
+  log(schedule.kind === 'iterative' ? `iterative: ${schedule.rounds} rounds to sparsity ${m.sparsity}, ${epochs} epoch(s) each`
+    : `AGP: sparsity 0 -> ${m.sparsity} over ${epochs} epoch(s), masks updated every ${schedule.frequency} steps`);
+  const r = schedule.kind === 'iterative'
+    ? await iterative(model, trainSet, { rounds: schedule.rounds, sparsity: m.sparsity, finetuneEpochs: epochs, train: trainOpts, ...select })
+    : await agpPrune(model, trainSet, { final: m.sparsity, frequency: schedule.frequency, epochs, seed: job.seed ?? 0, train: trainOpts, ...select });
+  const agreement = await compareModels(model, r.model, test, { limit: Math.min(job.testLimit ?? 2000, 2000) });
+  const measureOpts = { ...(job.testLimit !== undefined ? { limit: job.testLimit } : {}) };
+  log('measuring the original and the pruned model');
+  const [before, after] = [await measureModel(model, test, measureOpts), await measureModel(r.model, test, measureOpts)];
+  return { model: r.model, before, after, agreement, report: await pruneReport(r.model), plan: { unstructured: r.plan } };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { loadMnist, take, writeNpz, type Dataset, type NpyArray } from '../../src/data/index.js';
 import type { Io } from '../../src/cli/output.js';
 
 /** What one CLI invocation printed and returned. */
@@ -32,3 +33,17 @@ export function tempDir(): string {
   dirs.push(d);
   return d;
 }
+
+/** A Keras-style .npz (x_train/y_train/x_test/y_test, uint8 pixels) from the first MNIST images. */
+export async function smallMnist(dir: string, nTrain: number, nTest: number): Promise<string> {
+  const arrays = (ds: Dataset): [NpyArray, NpyArray] => [
+    { dtype: 'uint8', shape: [ds.count, 28, 28], data: Uint8Array.from(ds.x, (v) => Math.round(v * 255)) },
+    { dtype: 'int64', shape: [ds.count], data: BigInt64Array.from(ds.y, (v) => BigInt(v)) },
+  ];
+  const [xtr, ytr] = arrays(take(await loadMnist({ split: 'train' }), nTrain));
+  const [xte, yte] = arrays(take(await loadMnist({ split: 'test' }), nTest));
+  const file = join(dir, 'small.npz');
+  await writeNpz(file, new Map([['x_train', xtr], ['y_train', ytr], ['x_test', xte], ['y_test', yte]]));
+  return file;
+}
+

@@ -1,23 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMnist, take, writeNpz, type Dataset, type NpyArray } from '../../src/data/index.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { loadModel, saveModel } from '../../src/onnx/index.js';
 import { buildZooModel } from '../../src/zoo/index.js';
-import { cli, tempDir } from './helpers.js';
-
-/** A Keras-style .npz (x_train/y_train/x_test/y_test, uint8 pixels) from the first MNIST images. */
-async function smallMnist(dir: string, nTrain: number, nTest: number): Promise<string> {
-  const arrays = (ds: Dataset): [NpyArray, NpyArray] => [
-    { dtype: 'uint8', shape: [ds.count, 28, 28], data: Uint8Array.from(ds.x, (v) => Math.round(v * 255)) },
-    { dtype: 'int64', shape: [ds.count], data: BigInt64Array.from(ds.y, (v) => BigInt(v)) },
-  ];
-  const [xtr, ytr] = arrays(take(await loadMnist({ split: 'train' }), nTrain));
-  const [xte, yte] = arrays(take(await loadMnist({ split: 'test' }), nTest));
-  const file = join(dir, 'small.npz');
-  await writeNpz(file, new Map([['x_train', xtr], ['y_train', ytr], ['x_test', xte], ['y_test', yte]]));
-  return file;
-}
+import { cli, smallMnist, tempDir } from './helpers.js';
 
 interface Report { before: { eval: { top1: number } }; after: { eval: { top1: number }; summary: { nonzeroParams: number } }; maskedZeros: number }
 

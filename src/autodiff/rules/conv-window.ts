@@ -1,7 +1,7 @@
 /**
  * Sliding-window geometry shared by the gradients of Conv, ConvTranspose and the pools: the attributes with ONNX
  * defaults and auto_pad resolved to explicit pads, the ConvTranspose that scatters an output gradient back onto the
- * input grid with exactly the input's size, and the im2col weight gradient.
+ * input grid with exactly the input's size, and the im2col weight gradient (the other form is in conv-transposed.ts).
  * @module
  */
 import type { Value } from '../../ir/graph.js';
@@ -106,10 +106,9 @@ function offsets(kernel: readonly number[]): number[][] {
  * The weight gradient of a grouped convolution by im2col: R[o, c, k] = Σ_{n,p} grad[n, o, p] · input_pad[n, g·Cg + c,
  * p·stride + k·dilation]. The input is padded, one strided Slice per kernel offset is stacked into columns
  * [N, G, Cg·K, L], and one batched product with the gradient [N, G, Og, L] (FusedMatMul transB, or MatMul of a
- * transposed copy without contrib ops) is summed over N; a 1x1 stride-1 kernel skips the slices. In onnxruntime CPU
- * (one thread) this beat the "conv of batch-transposed tensors" form (Conv(Xᵀ, dYᵀ)) on LeNet-5's conv1 (1.4 vs
- * 1.8 ms at N=64), a 1x1 96→24 conv (2.3 vs 17 ms), a depthwise 3x3 (25 vs 38 ms) and a 3x3 64→64 (13 vs 20 ms);
- * only LeNet-5's conv2 was 10% slower (5.9 vs 5.3 ms). One formulation covers every group count.
+ * transposed copy without contrib ops) is summed over N; a 1x1 stride-1 kernel skips the slices. The slices and their
+ * Concat hold 2·K copies of the input's windows, so `pickWeightGrad` (conv-transposed.ts) uses this form only for
+ * 1-cell kernels and small stride-1 buffers, where it is the fastest.
  *
  * @param input [N, Cin, ...input] (Conv: X; ConvTranspose: dY)
  * @param grad [N, Cout, ...output] (Conv: dY; ConvTranspose: X)

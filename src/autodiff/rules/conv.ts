@@ -1,14 +1,16 @@
 /**
  * Gradient rules of convolutions (1-D, 2-D, 3-D; groups, depthwise, strides, dilations, pads, auto_pad). A Conv and
  * the ConvTranspose with the same weight are each other's adjoint, so each op's input gradient is the other op, and
- * both weight gradients are the same im2col product with the roles of input and gradient swapped. Spatial dims must
- * be static (the batch dim may be symbolic).
+ * both weight gradients are the same computation with the roles of input and gradient swapped (a Conv of
+ * batch-transposed tensors or an im2col product, picked per node). Spatial dims must be static (the batch dim may be
+ * symbolic).
  * @module
  */
 import type { Value } from '../../ir/graph.js';
 import { reduceSum } from '../ops.js';
 import type { GradContext, GradRule } from '../types.js';
-import { im2colWeightGrad, overhang, readWindow, scatterAttrs, span, spatialDims, type Window } from './conv-window.js';
+import { pickWeightGrad, weightGrad, type WeightGradForm } from './conv-transposed.js';
+import { overhang, readWindow, scatterAttrs, span, spatialDims, type Window } from './conv-window.js';
 
 /** The static [dim0, dim1] of a weight and its kernel dims (from kernel_shape when given). */
 function weightDims(ctx: GradContext, w: Value): { d0: number; d1: number; kernel: number[] } {
@@ -32,26 +34,33 @@ function biasGrad(ctx: GradContext, dy: Value): Value | undefined {
  * Conv: Y = X ⋆ W + B with W [M, C/G, ...K].
  * - dX = ConvTranspose(dY, W) with the same group, strides, dilations and begin pads; the end pads and
  *   output_padding are recomputed so the result has exactly X's spatial size (rows no window read get zeros).
- * - dW = im2col(X) product with dY (see {@link im2colWeightGrad}).
+ * - dW = a Conv of the batch-transposed X and dY, or im2col(X) product with dY: `form`, or per node by
+ *   {@link pickWeightGrad} when omitted (see {@link weightGrad}).
  * - dB = ReduceSum(dY) over N and the spatial axes.
  *
  * @example
  * ```ts
- * // with NN_GRAD_RULES passed as custom rules until they are in the main table
- * buildGradientGraph(model, { loss: 'loss', wrt: ['conv1/weight', 'conv1/bias'], rules: NN_GRAD_RULES });
+ * // the table's rule is convGrad(); a custom row pins one weight-gradient form for every Conv of a model
+ * const rules = [{ domain: '', opType: 'Conv', since: 1, rule: convGrad('im2col') }];
+ * buildGradientGraph(model, { loss: 'loss', wrt: ['conv1/weight', 'conv1/bias'], rules });
  * ```
  */
-export const conv: GradRule = (ctx) => {
-  const [dy] = ctx.dY;
-  if (!dy) return [];
-  const x = ctx.x(0), w = ctx.x(1);
-  const group = ctx.node.attrInt('group', 1);
-  const { d0: m, d1: cg, kernel } = weightDims(ctx, w);
-  const win = readWindow(ctx, kernel, spatialDims(ctx, x, 'input'), spatialDims(ctx, ctx.y(0), 'output'));
-  const dX = ctx.needs[0] ? ctx.b.op('ConvTranspose', [dy, w], { group, kernel_shape: kernel, ...scatterAttrs(win) }) : undefined;
-  const dW = ctx.needs[1] ? im2colWeightGrad(ctx, x, dy, win, group, cg * group, m) : undefined;
-  return [dX, dW, biasGrad(ctx, dy)];
-};
+export function convGrad(form?: WeightGradForm): GradRule {
+  return (ctx) => {
+    const [dy] = ctx.dY;
+    if (!dy) return [];
+    const x = ctx.x(0), w = ctx.x(1);
+    const group = ctx.node.attrInt('group', 1);
+    const { d0: m, d1: cg, kernel } = weightDims(ctx, w);
+    const win = readWindow(ctx, kernel, spatialDims(ctx, x, 'input'), spatialDims(ctx, ctx.y(0), 'output'));
+    const dX = ctx.needs[0] ? ctx.b.op('ConvTranspose', [dy, w], { group, kernel_shape: kernel, ...scatterAttrs(win) }) : undefined;
+    const dW = ctx.needs[1] ? weightGrad(ctx, x, dy, win, group, cg * group, m, form) : undefined;
+    return [dX, dW, biasGrad(ctx, dy)];
+  };
+}
+
+/** The Conv rule of the built-in table: {@link convGrad} with the per-node policy. */
+export const conv: GradRule = convGrad();
 
 /** Begin/end pads of a ConvTranspose; with output_shape or SAME_*, from the total padding the output size implies. */
 function transposePads(ctx: GradContext, kernel: readonly number[], input: readonly number[], output: readonly number[]): { begin: number[]; end: number[] } {
@@ -78,31 +87,37 @@ function transposePads(ctx: GradContext, kernel: readonly number[], input: reado
  * ConvTranspose: Y = X ⋆ᵀ W + B with W [C, M/G, ...K]. Seen from Y's grid it is the adjoint of a Conv whose windows
  * slide over Y (same strides, dilations, pads), so:
  * - dX = Conv(dY, W) with the same group, strides, dilations and pads (the end pad trimmed to what is read);
- * - dW = im2col(dY) product with X, which lands in W's [C, M/G, ...K] layout directly;
+ * - dW = the Conv weight gradient with dY as the input and X as the gradient, which lands in W's [C, M/G, ...K]
+ *   layout directly (`form`, or per node by {@link pickWeightGrad});
  * - dB = ReduceSum(dY).
  */
-export const convTranspose: GradRule = (ctx) => {
-  const [dy] = ctx.dY;
-  if (!dy) return [];
-  const x = ctx.x(0), w = ctx.x(1);
-  const group = ctx.node.attrInt('group', 1);
-  const { d0: c, d1: mg, kernel } = weightDims(ctx, w);
-  const [xin, yout] = [spatialDims(ctx, x, 'input'), spatialDims(ctx, ctx.y(0), 'output')];
-  const { begin, end } = transposePads(ctx, kernel, xin, yout);
-  const ones = kernel.map(() => 1);
-  const win: Window = {
-    kernel, begin, end, input: yout, output: xin,
-    strides: ctx.node.attrInts('strides') ?? ones, dilations: ctx.node.attrInts('dilations') ?? ones,
+export function convTransposeGrad(form?: WeightGradForm): GradRule {
+  return (ctx) => {
+    const [dy] = ctx.dY;
+    if (!dy) return [];
+    const x = ctx.x(0), w = ctx.x(1);
+    const group = ctx.node.attrInt('group', 1);
+    const { d0: c, d1: mg, kernel } = weightDims(ctx, w);
+    const [xin, yout] = [spatialDims(ctx, x, 'input'), spatialDims(ctx, ctx.y(0), 'output')];
+    const { begin, end } = transposePads(ctx, kernel, xin, yout);
+    const ones = kernel.map(() => 1);
+    const win: Window = {
+      kernel, begin, end, input: yout, output: xin,
+      strides: ctx.node.attrInts('strides') ?? ones, dilations: ctx.node.attrInts('dilations') ?? ones,
+    };
+    const over = kernel.map((_, i) => overhang(win, i));
+    const short = over.findIndex((o, i) => -o >= win.strides[i]!);
+    if (short >= 0) {
+      ctx.fail(`output_padding leaves ${-over[short]!} trailing cells on axis ${short + 2} that no window of stride ${win.strides[short]} covers (span ${span(win, short)}); output_padding < stride is supported.`);
+    }
+    const pads = [...begin, ...over.map((o) => Math.max(0, o))];
+    const dX = ctx.needs[0]
+      ? ctx.b.op('Conv', [dy, w], { group, kernel_shape: kernel, strides: [...win.strides], dilations: [...win.dilations], pads })
+      : undefined;
+    const dW = ctx.needs[1] ? weightGrad(ctx, dy, x, win, group, mg * group, c, form) : undefined;
+    return [dX, dW, biasGrad(ctx, dy)];
   };
-  const over = kernel.map((_, i) => overhang(win, i));
-  const short = over.findIndex((o, i) => -o >= win.strides[i]!);
-  if (short >= 0) {
-    ctx.fail(`output_padding leaves ${-over[short]!} trailing cells on axis ${short + 2} that no window of stride ${win.strides[short]} covers (span ${span(win, short)}); output_padding < stride is supported.`);
-  }
-  const pads = [...begin, ...over.map((o) => Math.max(0, o))];
-  const dX = ctx.needs[0]
-    ? ctx.b.op('Conv', [dy, w], { group, kernel_shape: kernel, strides: [...win.strides], dilations: [...win.dilations], pads })
-    : undefined;
-  const dW = ctx.needs[1] ? im2colWeightGrad(ctx, dy, x, win, group, mg * group, c) : undefined;
-  return [dX, dW, biasGrad(ctx, dy)];
-};
+}
+
+/** The ConvTranspose rule of the built-in table: {@link convTransposeGrad} with the per-node policy. */
+export const convTranspose: GradRule = convTransposeGrad();

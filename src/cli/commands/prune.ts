@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { saveModel } from '../../onnx/index.js';
-import { runPrune, type PruneMode, type PruneResult } from '../../pipeline/prune.js';
+import { runPrune, type PruneMode, type PruneResult, type PruneSchedule } from '../../pipeline/prune.js';
 import { CRITERIA, type CriterionName, type Granularity } from '../../prune/index.js';
 import type { GroupCriterion } from '../../prune/structure/index.js';
 import { globals } from '../context.js';
@@ -30,7 +30,10 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--criterion <name>', 'structured group score: l1 | l2 | bn-scale | random', 'l2')
     .option('--round-to <n>', 'structured: keep channel counts that are multiples of n (faster CPU kernels)', '8')
     .option('--protect <regex>', 'structured: leave groups whose source layers match whole')
-    .option('--finetune-epochs <n>', 'fine-tune after pruning, pruned weights held at zero', '0')
+    .option('--schedule <kind>', 'oneshot | iterative (prune/fine-tune rounds) | agp (gradual, during fine-tuning)', 'oneshot')
+    .option('--rounds <n>', 'iterative: prune/fine-tune rounds', '3')
+    .option('--agp-frequency <steps>', 'agp: recompute masks every this many steps', '100')
+    .option('--finetune-epochs <n>', 'fine-tune after pruning (per round for iterative), pruned weights held at zero', '0')
     .option('--lr <x>', 'fine-tuning learning rate (Adam)', '0.0001')
     .option('--sparse-storage', 'save pruned tensors as ONNX sparse initializers when that makes the file smaller')
     .option('--test-limit <n>', 'report before/after on the first n test samples only')
@@ -38,9 +41,10 @@ export function registerPrune(program: Command, io: Io): void {
     .action(async (spec: string, opts: PruneCliOptions, cmd: Command) => {
       const g = globals(cmd);
       const mode = modeFrom(opts);
+      const schedule = scheduleFrom(opts);
       const loaded = await loadModelArg(spec);
       const r = await runPrune(loaded.model, {
-        mode, data: opts.data, finetuneEpochs: parseIntOption('--finetune-epochs', opts.finetuneEpochs, 0),
+        mode, data: opts.data, schedule, finetuneEpochs: parseIntOption('--finetune-epochs', opts.finetuneEpochs, 0),
         finetune: { lr: positive('--lr', opts.lr) }, seed: parseIntOption('--seed', opts.seed, 0),
         ...(opts.testLimit !== undefined ? { testLimit: parseIntOption('--test-limit', opts.testLimit, 1) } : {}),
         log: g.json || g.quiet ? undefined : (l) => io.err(l),
@@ -57,6 +61,16 @@ interface PruneCliOptions {
   readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly targetMacs?: string;
   readonly criterion: string; readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
   readonly lr: string; readonly sparseStorage?: boolean; readonly testLimit?: string; readonly seed: string;
+  readonly schedule: string; readonly rounds: string; readonly agpFrequency: string;
+}
+
+function scheduleFrom(o: PruneCliOptions): PruneSchedule {
+  switch (o.schedule) {
+    case 'oneshot': return { kind: 'oneshot' };
+    case 'iterative': return { kind: 'iterative', rounds: parseIntOption('--rounds', o.rounds, 1) };
+    case 'agp': return { kind: 'agp', frequency: parseIntOption('--agp-frequency', o.agpFrequency, 1) };
+    default: throw new RangeError(`'--schedule' must be one of oneshot, iterative, agp, got '${o.schedule}'.`);
+  }
 }
 
 const GROUP_CRITERIA: readonly GroupCriterion[] = ['l1', 'l2', 'bn-scale', 'random'];

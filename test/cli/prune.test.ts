@@ -1,0 +1,134 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, saveModel } from '../../src/onnx/index.js';
+import { train } from '../../src/train/index.js';
+import { loadMnist, take } from '../../src/data/index.js';
+import { buildZooModel } from '../../src/zoo/index.js';
+import { cli, smallMnist, tempDir } from './helpers.js';
+
+interface PruneJson {
+  before: { eval: { top1: number }; summary: { params: number; macs: number } };
+  after: { eval: { top1: number }; summary: { params: number; nonzeroParams: number; macs: number } };
+  agreement: { top1Agreement: number };
+  report: { compressionRatio: number };
+}
+
+let dir = '';
+let data = '';
+let trained = '';
+
+// Shared by every test of this file (tempDir() folders are removed after each test).
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'secateurs-prune-'));
+  data = await smallMnist(dir, 3000, 500);
+  const r = await train(buildZooModel('lenet-300-100'), take(await loadMnist({ split: 'train' }), 3000), { epochs: 2, optimizer: 'adam', lr: 2e-3 });
+  trained = join(dir, 'trained.onnx');
+  await saveModel(r.model, trained);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function weight(file: string, name: string): Promise<Float32Array> {
+  return loadModel(file).then((m) => m.graph.requireValue(name).constant!.toFloat32());
+}
+
+describe('secateurs prune (unstructured)', () => {
+  it('global magnitude 80% + fine-tuning: exact sparsity, zeros kept, accuracy within 5 points', async () => {
+    const out = join(tempDir(), 'p.onnx');
+    const r = await cli('prune', trained, '--data', data, '--sparsity', '0.8', '--finetune-epochs', '1', '--lr', '0.001', '--out', out, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as PruneJson;
+    const weights = 784 * 300 + 300 * 100 + 100 * 10;
+    expect(j.after.summary.params - j.after.summary.nonzeroParams).toBe(Math.round(0.8 * weights));
+    expect(j.report.compressionRatio).toBeGreaterThan(4.5);
+    expect(j.after.eval.top1).toBeGreaterThan(j.before.eval.top1 - 0.05);
+    const w = await weight(out, 'fc1/weight');
+    expect(w.filter((v) => v === 0).length).toBeGreaterThan(0.5 * w.length);
+  });
+
+  it('2:4 semi-structured: at most 2 nonzeros in every 4 consecutive input weights', async () => {
+    const out = join(tempDir(), 'nm.onnx');
+    const r = await cli('prune', trained, '--data', data, '--pattern', '2:4', '--scope', 'layer', '--out', out, '--test-limit', '200', '--json');
+    expect(r.code).toBe(0);
+    const w = await weight(out, 'fc2/weight');
+    const [rows, cols] = [100, 300];
+    for (let o = 0; o < rows; o++) {
+      for (let g = 0; g < cols; g += 4) {
+        let nz = 0;
+        for (let k = g; k < g + 4; k++) if (w[o * cols + k] !== 0) nz++;
+        expect(nz).toBeLessThanOrEqual(2);
+      }
+    }
+  });
+
+  it('Taylor (gradient) criterion and sparse storage make a smaller file', async () => {
+    const [dense, sparse] = [join(tempDir(), 'd.onnx'), join(tempDir(), 's.onnx')];
+    expect((await cli('prune', trained, '--data', data, '--method', 'taylor', '--sparsity', '0.9', '--out', dense, '--test-limit', '200')).code).toBe(0);
+    expect((await cli('prune', trained, '--data', data, '--method', 'taylor', '--sparsity', '0.9', '--sparse-storage', '--out', sparse, '--test-limit', '200')).code).toBe(0);
+    expect(readFileSync(sparse).byteLength).toBeLessThan(0.5 * readFileSync(dense).byteLength);
+    const [a, b] = [await weight(dense, 'fc1/weight'), await weight(sparse, 'fc1/weight')];
+    expect(Buffer.compare(Buffer.from(a.buffer), Buffer.from(b.buffer))).toBe(0);
+  });
+
+  it('iterative schedule reaches the sparsity over rounds', async () => {
+    const out = join(tempDir(), 'it.onnx');
+    const r = await cli('prune', trained, '--data', data, '--schedule', 'iterative', '--rounds', '2', '--sparsity', '0.75',
+      '--finetune-epochs', '1', '--scope', 'layer', '--out', out, '--test-limit', '200', '--json');
+    expect(r.code).toBe(0);
+    const w = await weight(out, 'fc1/weight');
+    expect(w.filter((v) => v === 0).length).toBe(Math.round(0.75 * w.length));
+  });
+});
+
+describe('secateurs prune --structured', () => {
+  it('removes channels physically: fewer parameters and MACs, same output names', async () => {
+    const out = join(tempDir(), 'st.onnx');
+    const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--ratio', '0.5', '--out', out, '--test-limit', '200', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as PruneJson;
+    expect(j.after.summary.params).toBeLessThan(0.5 * j.before.summary.params);
+    expect(j.after.summary.macs).toBeLessThan(0.5 * j.before.summary.macs);
+    expect((await loadModel(out)).graph.outputs.map((v) => v.name)).toEqual(['logits']);
+  });
+
+  it('hits a MAC target', async () => {
+    const out = join(tempDir(), 'mt.onnx');
+    const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--target-macs', '0.5', '--round-to', '1', '--out', out, '--test-limit', '100', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as PruneJson;
+    const kept = j.after.summary.macs / j.before.summary.macs;
+    expect(kept).toBeLessThanOrEqual(0.5);
+    expect(kept).toBeGreaterThan(0.4);
+  });
+});
+
+describe('secateurs sensitivity', () => {
+  it('sweeps every layer at every level and writes JSON, CSV and an SVG chart', async () => {
+    const out = join(tempDir(), 'sens');
+    const r = await cli('sensitivity', trained, '--data', data, '--limit', '300', '--levels', '0,0.5,0.9', '--workers', '1', '--out', out, '--target-sparsity', '0.8', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { rows: { layer: string; level: number; top1: number }[]; dense: { top1: number }; allocation: { sparsities: Record<string, number> } };
+    expect(j.rows).toHaveLength(3 * 3);
+    for (const row of j.rows.filter((x) => x.level === 0)) expect(row.top1).toBe(j.dense.top1);
+    expect(Object.keys(j.allocation.sparsities).sort()).toEqual(['fc1/weight', 'fc2/weight', 'fc3/weight']);
+    for (const ext of ['json', 'csv', 'svg']) expect(existsSync(join(out, `sensitivity.${ext}`))).toBe(true);
+    expect(readFileSync(join(out, 'sensitivity.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+});
+
+describe('prune rejects bad input before any work', () => {
+  it.each([
+    [['--sparsity', '1.2'], 2, /'--sparsity' must be in \[0, 1\), got '1.2'/],
+    [['--pattern', '5:4'], 2, /'--pattern' needs 1 <= N <= M, got 5:4/],
+    [['--method', 'vibes'], 2, /'--method' must be one of magnitude/],
+    [['--structured', 'channels'], 2, /exactly one of '--ratio' or '--target-macs'/],
+    [['--exclude', '.*'], 3, /leaves nothing to prune/],
+    [['--schedule', 'agp'], 2, /needs 'finetuneEpochs' >= 1/],
+    [['--schedule', 'iterative', '--finetune-epochs', '1', '--method', 'random'], 2, /prunes by unstructured magnitude/],
+  ])('%j', async (args, code, message) => {
+    const r = await cli('prune', trained, '--data', data, '--out', join(tempDir(), 'x.onnx'), '--test-limit', '50', ...args);
+    expect(r.code).toBe(code);
+    expect(r.err).toMatch(message);
+  });
+});

@@ -17,7 +17,6 @@ export interface WeightGradShape {
   readonly batch: Dim | undefined;
   /** Channels of the windowed input (Conv: X's; ConvTranspose: dY's). */
   readonly cin: number;
-  readonly group: number;
   readonly kernel: readonly number[];
   readonly strides: readonly number[];
   /** Spatial dims of the gradient: the number of windows per axis. */
@@ -31,30 +30,30 @@ export const SYMBOLIC_BATCH = 64;
 export const IM2COL_MAX_BYTES = 4 * 2 ** 20;
 
 /**
- * Picks the weight-gradient form of one Conv / ConvTranspose node from static shapes (no run-time cost):
- * 1. a 1-cell kernel → `im2col`: the input itself or one strided Slice, no K-fold copy, and 7–11x faster than a Conv
- *    whose kernel is the whole output grid (1x1 96→24, 28², N=32: 2.4 vs 17 ms);
- * 2. depthwise (one input channel per group) → `transposed`: 2.1–2.7x faster;
- * 3. every stride 1, at most 9 kernel cells, and an im2col buffer (4·N·Cin·K·L bytes) of at most
- *    {@link IM2COL_MAX_BYTES} → `im2col`: there im2col was 1.05–1.5x faster and its buffer is small;
- * 4. otherwise → `transposed`: faster for strided windows (1.2–2x), kernels of 25+ cells (1.2–1.5x) and large
- *    buffers (resnet-small layer1, 58 MB: 2x), and on stride-1 3x3 kernels with large buffers up to 1.5x slower,
- *    which buys the memory: im2col holds 2·K copies of the input (the slices and their Concat) where the
- *    transposed form holds one copy of the input and of dY, and onnxruntime's Conv one 1/Cin-sized expansion.
+ * Picks the weight-gradient form of one Conv / ConvTranspose node from static shapes:
+ * 1. a 1-cell kernel → `im2col`: the input itself or one strided Slice, no K-fold copy, and 7x faster than a Conv
+ *    whose kernel is the whole output grid (1x1 96→24, 28², N=32: 2.5 vs 17–19 ms);
+ * 2. every stride 1, at most 9 kernel cells and an im2col buffer (4·N·Cin·K·L bytes) of at most
+ *    {@link IM2COL_MAX_BYTES} → `im2col`: the buffer is small and im2col 1.0–1.6x faster (resnet-small's stem, small
+ *    3x3 and depthwise 3x3 convs);
+ * 3. otherwise → `transposed`. It is faster for strided windows (0.5–0.8x the time) and kernels of 25+ cells
+ *    (0.75–1.0x); on stride-1 3x3 kernels it takes 1.0–1.5x im2col's compute, but im2col's slices and Concat hold
+ *    2·K copies of the input, page-faulted afresh on every step with the arena off (at 55 MiB, ~45 ms of kernel
+ *    time: resnet-small's layer1 took 66–83 ms by im2col, 34–39 ms transposed), where the transposed form holds one
+ *    copy of the input and of dY, and onnxruntime's Conv expands 1/Cin of what im2col does.
  *
- * Measured in onnxruntime-node 1.30 CPU, one thread, arena off (as training runs), median of 31 alternated runs;
+ * Measured in onnxruntime-node 1.30 CPU, one thread, arena off (as training runs), medians of 31 alternated runs;
  * the table is in docs/BENCHMARKS.md ("Conv weight-gradient formulations").
  *
  * @example
  * ```ts
- * pickWeightGrad({ batch: 64, cin: 20, group: 1, kernel: [5, 5], strides: [1, 1], output: [8, 8] });     // 'transposed'
- * pickWeightGrad({ batch: 'N', cin: 16, group: 1, kernel: [3, 3], strides: [1, 1], output: [7, 7] });   // 'im2col'
+ * pickWeightGrad({ batch: 64, cin: 20, kernel: [5, 5], strides: [1, 1], output: [8, 8] });     // 'transposed'
+ * pickWeightGrad({ batch: 'N', cin: 16, kernel: [3, 3], strides: [1, 1], output: [7, 7] });   // 'im2col'
  * ```
  */
 export function pickWeightGrad(s: WeightGradShape): WeightGradForm {
   const cells = s.kernel.reduce((a, c) => a * c, 1);
   if (cells === 1) return 'im2col';
-  if (s.group > 1 && s.cin === s.group) return 'transposed';
   const batch = typeof s.batch === 'number' ? s.batch : SYMBOLIC_BATCH;
   const bytes = 4 * batch * s.cin * cells * s.output.reduce((a, c) => a * c, 1);
   return s.strides.every((st) => st === 1) && cells <= 9 && bytes <= IM2COL_MAX_BYTES ? 'im2col' : 'transposed';
@@ -113,7 +112,7 @@ function sliceHead(ctx: GradContext, v: Value, axes: readonly number[], sizes: r
  */
 export function weightGrad(
   ctx: GradContext, input: Value, grad: Value, w: Window, group: number, cin: number, cout: number,
-  form: WeightGradForm = pickWeightGrad({ batch: ctx.shape(input)?.[0], cin, group, kernel: w.kernel, strides: w.strides, output: w.output }),
+  form: WeightGradForm = pickWeightGrad({ batch: ctx.shape(input)?.[0], cin, kernel: w.kernel, strides: w.strides, output: w.output }),
 ): Value {
   switch (form) {
     case 'im2col': return im2colWeightGrad(ctx, input, grad, w, group, cin, cout);

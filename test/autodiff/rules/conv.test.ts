@@ -137,12 +137,13 @@ describe.each(FORMS)('ConvTranspose gradient, dW by %s', (form) => {
 
 describe('weight-gradient policy', () => {
   const shape = (s: Partial<WeightGradShape> & Pick<WeightGradShape, 'cin' | 'kernel' | 'output'>): WeightGradShape =>
-    ({ batch: 64, group: 1, strides: s.kernel.map(() => 1), ...s });
+    ({ batch: 64, strides: s.kernel.map(() => 1), ...s });
   it.each([
     ['LeNet-5 conv1 1→20 5x5, N=64', 'transposed', shape({ cin: 1, kernel: [5, 5], output: [24, 24] })],
     ['LeNet-5 conv2 20→50 5x5, N=256', 'transposed', shape({ batch: 256, cin: 20, kernel: [5, 5], output: [8, 8] })],
     ['1x1, stride 2', 'im2col', shape({ cin: 96, kernel: [1, 1], strides: [2, 2], output: [14, 14] })],
-    ['depthwise 3x3', 'transposed', shape({ cin: 96, group: 96, kernel: [3, 3], output: [28, 28] })],
+    ['depthwise 3x3 96 ch, 28² (165 MiB)', 'transposed', shape({ cin: 96, kernel: [3, 3], output: [28, 28] })],
+    ['depthwise 3x3 32 ch, 14², N=16 (3.4 MiB)', 'im2col', shape({ batch: 16, cin: 32, kernel: [3, 3], output: [14, 14] })],
     ['resnet-small stem 1→16 3x3, N=128 (3.4 MiB)', 'im2col', shape({ batch: 128, cin: 1, kernel: [3, 3], output: [28, 28] })],
     ['resnet-small layer1 16→16 3x3, N=128 (55 MiB)', 'transposed', shape({ batch: 128, cin: 16, kernel: [3, 3], output: [28, 28] })],
     ['3x3 stride 2, small buffer', 'transposed', shape({ cin: 4, kernel: [3, 3], strides: [2, 2], output: [7, 7] })],

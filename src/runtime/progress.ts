@@ -31,7 +31,8 @@ export interface ProgressOptions {
  * line or stops the bar). Cheap to call every batch: plain lines are throttled, the bar redraws at most 10 times/s.
  */
 export interface Progress {
-  update(done: number, total: number): void;
+  /** `status` is a short text shown after the rate, e.g. "epoch 2/12 loss 0.1234 acc 96.10%". */
+  update(done: number, total: number, status?: string): void;
   finish(): void;
 }
 
@@ -86,21 +87,22 @@ function lineProgress(label: string, stream: ProgressStream, o: ProgressOptions)
   const unit = o.unit ?? 'img';
   const start = now();
   let last = start;
-  let state = { done: 0, total: 0 };
+  let state = { done: 0, total: 0, status: '' };
   let finished = false;
   return {
-    update(done, total) {
-      state = { done, total };
+    update(done, total, status) {
+      state = { done, total, status: status ?? '' };
       const t = now();
       if (t - last < interval) return;
       last = t;
-      stream.write(`${formatLine(label, done, total, t - start, unit)}\n`);
+      stream.write(`${formatLine(label, done, total, t - start, unit)}${status ? ` ${status}` : ''}\n`);
     },
     finish() {
       if (finished) return;
       finished = true;
       const ms = now() - start;
-      stream.write(`${label} ${state.done}/${state.total} (${percent(state.done, state.total)}) ${formatRate(state.done, ms)} ${unit}/s in ${formatDuration(ms)}\n`);
+      const status = state.status ? ` ${state.status}` : '';
+      stream.write(`${label} ${state.done}/${state.total} (${percent(state.done, state.total)}) ${formatRate(state.done, ms)} ${unit}/s in ${formatDuration(ms)}${status}\n`);
     },
   };
 }
@@ -159,7 +161,7 @@ function barProgress(label: string, stream: ProgressStream, o: ProgressOptions):
   const unit = o.unit ?? 'img';
   const now = o.now ?? (() => performance.now());
   const bar = new cliProgress.SingleBar({
-    format: `${label} [{bar}] {percentage}% {value}/{total} {rate} ${unit}/s ETA {eta_formatted}`,
+    format: `${label} [{bar}] {percentage}% {value}/{total} {rate} ${unit}/s ETA {eta_formatted} {status}`,
     stream: stream as NodeJS.WritableStream,
     hideCursor: true,
     clearOnComplete: false,
@@ -169,14 +171,14 @@ function barProgress(label: string, stream: ProgressStream, o: ProgressOptions):
   const start = now();
   let started = false;
   return {
-    update(done, total) {
-      const rate = formatRate(done, now() - start);
+    update(done, total, status) {
+      const payload = { rate: formatRate(done, now() - start), status: status ?? '' };
       if (!started) {
-        bar.start(total, done, { rate });
+        bar.start(total, done, payload);
         started = true;
       } else {
         bar.setTotal(total);
-        bar.update(done, { rate });
+        bar.update(done, payload);
       }
     },
     finish() {

@@ -104,7 +104,8 @@ export class TrainingRun {
     s.lr = lr;
     const stepSeed = this.rng.nextU32();
     options.onStep?.({ step: this.step, epoch: this.epoch, batch: this.batchInEpoch, loss: out.loss, lr, gradNorm: info.gradNorm, stepSeed });
-    this.parts.progress.update(this.samplesDone(), this.samplesTotal());
+    this.parts.progress.update(this.samplesDone(), this.samplesTotal(),
+      `epoch ${this.epoch + 1}/${this.parts.o.epochs} loss ${(s.loss / s.samples).toFixed(4)} acc ${((100 * s.correct) / s.samples).toFixed(2)}%`);
   }
 
   /** PyTorch's running-statistics update (momentum 0.1 ↔ ONNX 0.9; unbiased batch variance) for every BatchNorm. */

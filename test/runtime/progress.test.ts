@@ -57,3 +57,16 @@ describe('progress', () => {
     expect(formatLine('eval', 2560, 10000, 208)).toBe('eval 2560/10000 (25%) 12.3k img/s ETA 0.6s');
   });
 });
+
+describe('progress status text', () => {
+  it('appends the status to plain lines and to the final line', () => {
+    let out = '';
+    let t = 0;
+    const p = createProgress('train', { mode: 'lines', stream: { write: (c: string) => { out += c; } }, intervalMs: 0, now: () => (t += 1000) });
+    p.update(64, 128, 'epoch 1/2 loss 0.5000 acc 80.00%');
+    p.finish();
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^train 64\/128 \(50%\) .* ETA .* epoch 1\/2 loss 0\.5000 acc 80\.00%$/);
+    expect(lines[1]).toMatch(/in .* epoch 1\/2 loss 0\.5000 acc 80\.00%$/);
+  });
+});

@@ -77,8 +77,23 @@ const MIN_OPSET = 9;
  * // feeds: x, labels, fc1.weight, fc1.bias → outputs: loss, grad/fc1.weight, grad/fc1.bias
  * ```
  */
+/**
+ * Raises ai.onnx opsets 13-15 to 16 in the (internal, never exported) gradient model: 16 adds the scatter-add
+ * (ScatterElements/ScatterND `reduction`) that the gradients of overlapping MaxPool windows and Gather need, and no
+ * op changed meaning at its defaults between 13 and 16 except RoiAlign (whose default coordinate mode changed), so a
+ * graph with RoiAlign keeps its opset. PyTorch exports at opset 13-14 by default; this lets them train.
+ */
+function raiseToScatterAdd(m: Model): void {
+  const key = m.opsets.has('') ? '' : 'ai.onnx';
+  const v = m.opsets.get(key);
+  if (v === undefined || v < 13 || v >= 16 || m.graph.nodes.some((n) => n.opType === 'RoiAlign')) return;
+  m.opsets.set(key, 16);
+  m.irVersion = Math.max(m.irVersion, 8);
+}
+
 export function buildGradientGraph(model: Model, options: GradientOptions): GradientGraph {
   const out = cloneModel(model);
+  raiseToScatterAdd(out);
   const g = out.graph;
   const opset = out.opsets.get('') ?? out.opsets.get('ai.onnx') ?? 0;
   if (opset < MIN_OPSET) {

@@ -152,6 +152,11 @@ describe('weight-gradient policy', () => {
     expect(pickWeightGrad(s)).toBe(form);
   });
 
+  it('the TSDoc examples', () => {
+    expect(pickWeightGrad({ batch: 64, cin: 20, kernel: [5, 5], strides: [1, 1], output: [8, 8] })).toBe('transposed');
+    expect(pickWeightGrad({ batch: 'N', cin: 16, kernel: [3, 3], strides: [1, 1], output: [7, 7] })).toBe('im2col');
+  });
+
   it('switches to the transposed form just above IM2COL_MAX_BYTES', () => {
     const at = (batch: number): WeightGradShape => shape({ batch, cin: 16, kernel: [4, 2], output: [16, 16] }); // 4·8·16·256 B per sample
     expect(IM2COL_MAX_BYTES / (4 * 16 * 8 * 256)).toBe(32);

@@ -42,10 +42,11 @@ describe('BatchNormalization, inference mode (float64)', () => {
     expect(r.precision).toBe('float64');
   });
 
+  // The model declares opset 15; gradient graphs raise 13-15 to 16 (scatter-add), which the message reports.
   it('fails for training_mode=1, pointing at batchNormToTraining', () => {
     const model = bnModel([2, 3, 4, 4], 'float32', 15, { training_mode: 1 });
     expect(() => buildGradientGraph(model, { loss: 'y', wrt: ['x'], rules })).toThrow(new SecateursError('AUTODIFF_UNSUPPORTED',
-      "node 'bn1' (ai.onnx BatchNormalization, opset 15): only inference-mode, spatial BatchNormalization has a rule; " +
+      "node 'bn1' (ai.onnx BatchNormalization, opset 16): only inference-mode, spatial BatchNormalization has a rule; " +
       'rewrite training with batchNormToTraining(model), which computes batch statistics with standard ops.'));
   });
 });

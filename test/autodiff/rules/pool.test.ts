@@ -47,16 +47,22 @@ describe('MaxPool gradient (float64)', () => {
     expect(r.precision).toBe('float64');
   });
 
-  it('scatters without reduction before opset 16 when windows are disjoint', async () => {
-    const r = await assertGradients(poolModel('MaxPool', [2, 2, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }, 'float64', 13), { gradient: { rules } });
+  it('scatters without reduction before opset 13 when windows are disjoint', async () => {
+    const r = await assertGradients(poolModel('MaxPool', [2, 2, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }, 'float64', 12), { gradient: { rules } });
     const scatter = r.gradient.model.graph.nodes.find((n) => n.opType === 'ScatterElements');
     expect(scatter?.attributes.has('reduction')).toBe(false);
   });
 
-  it('fails naming opset 16 for overlapping windows at opset 13', () => {
-    const model = poolModel('MaxPool', [1, 1, 5, 5], { kernel_shape: [3, 3], strides: [2, 2] }, 'float32', 13);
+  it('differentiates overlapping windows of an opset-13 model (the gradient graph is raised to opset 16)', async () => {
+    const r = await assertGradients(poolModel('MaxPool', [1, 2, 7, 7], { kernel_shape: [3, 3], strides: [2, 2] }, 'float64', 13), { gradient: { rules } });
+    expect(r.gradient.model.opsets.get('')).toBe(16);
+    expect(r.gradient.model.graph.nodes.find((n) => n.opType === 'ScatterElements')?.attributes.get('reduction')).toEqual({ type: 'string', value: 'add' });
+  });
+
+  it('fails naming opset 16 for overlapping windows at opset 12', () => {
+    const model = poolModel('MaxPool', [1, 1, 5, 5], { kernel_shape: [3, 3], strides: [2, 2] }, 'float32', 12);
     expect(() => buildGradientGraph(model, { loss: 'y', wrt: ['x'], rules })).toThrow(new SecateursError('AUTODIFF_UNSUPPORTED',
-      "node 'MaxPool' (ai.onnx MaxPool, opset 13): its gradient scatter-adds into overlapping windows, which needs ScatterElements " +
+      "node 'MaxPool' (ai.onnx MaxPool, opset 12): its gradient scatter-adds into overlapping windows, which needs ScatterElements " +
       "with reduction 'add' (opset 16+); disjoint windows (stride ≥ dilated kernel) work from opset 11. Convert the model to opset 16+."));
   });
 

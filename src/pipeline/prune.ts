@@ -8,7 +8,7 @@ import { modelStats } from '../metrics/index.js';
 import { measureModel, type Measurement } from '../report/measure.js';
 import { compareModels, type CompareResult } from '../runtime/index.js';
 import { agpPrune, iterative } from '../prune/schedules/index.js';
-import { createGradientSource, train, trainableParams, type TrainOptions } from '../train/index.js';
+import { createGradientSource, recalibrateBatchNorm, train, trainableParams, type TrainOptions } from '../train/index.js';
 
 /** Criteria that need gradients from calibration batches. */
 const GRADIENT_CRITERIA: ReadonlySet<CriterionName> = new Set(['taylor', 'taylor-squared', 'fisher', 'snip', 'movement']);
@@ -39,6 +39,11 @@ export interface PruneJob {
   readonly data: string;
   /** Fine-tuning epochs after pruning (pruned weights stay zero); 0 for none. */
   readonly finetuneEpochs?: number;
+  /**
+   * Gradient-free repair before any fine-tuning: `bn` recomputes BatchNorm running statistics from calibration data
+   * flowing through the pruned network (no labels, no gradients). Default none.
+   */
+  readonly recalibrate?: 'bn';
   readonly finetune?: Omit<TrainOptions, 'epochs' | 'masks' | 'valSet'>;
   /** Calibration samples (from the train split) for data-aware criteria (wanda); default 512. */
   readonly calibration?: number;
@@ -85,7 +90,8 @@ export async function runPrune(model: Model, job: PruneJob): Promise<PruneResult
   const before = await measureModel(model, test, measureOpts);
   const agreement = await compareModels(model, pruned, test, { limit: Math.min(job.testLimit ?? 2000, 2000) });
   log(`pruned: top-1 agreement with the original ${(agreement.top1Agreement * 100).toFixed(2)}%, KL ${agreement.klDivergence.toPrecision(3)}`);
-  const tuned = (job.finetuneEpochs ?? 0) > 0 ? await finetune(pruned, trainSet, job, log) : pruned;
+  const repaired = job.recalibrate === 'bn' ? await recalibrated(pruned, calib, log) : pruned;
+  const tuned = (job.finetuneEpochs ?? 0) > 0 ? await finetune(repaired, trainSet, job, log) : repaired;
   log('measuring the pruned model');
   const after = await measureModel(tuned, test, measureOpts);
   return { model: tuned, before, after, agreement, report: await pruneReport(tuned), plan };
@@ -129,6 +135,12 @@ async function ratioForMacs(model: Model, dg: ReturnType<typeof buildDependencyG
     else hi = mid;
   }
   return hi;
+}
+
+async function recalibrated(model: Model, calib: Dataset, log: (l: string) => void): Promise<Model> {
+  const r = await recalibrateBatchNorm(model, calib, { batches: 16, batchSize: 32 });
+  log(`re-calibrated ${r.layers} BatchNorm layer(s) on ${r.samples} samples`);
+  return r.model;
 }
 
 async function finetune(pruned: Model, trainSet: Dataset, job: PruneJob, log: (l: string) => void): Promise<Model> {

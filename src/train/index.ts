@@ -29,3 +29,4 @@ export {
   type OptimizerOptions, type OptimizerState, type SgdOptions, type StepInfo,
 } from './optim/index.js';
 export { createGradientSource, type GradientAccumulator, type GradientSourceOptions, type GradientSums } from './gradient-source.js';
+export { recalibrateBatchNorm, type RecalibrateOptions, type RecalibrationResult } from './recalibrate.js';

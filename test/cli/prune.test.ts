@@ -92,6 +92,17 @@ describe('secateurs prune --structured', () => {
     expect((await loadModel(out)).graph.outputs.map((v) => v.name)).toEqual(['logits']);
   });
 
+  it('--recover bn re-calibrates BatchNorm statistics of the pruned network', async () => {
+    const out = join(tempDir(), 'bn.onnx');
+    const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--ratio', '0.5', '--recover', 'bn', '--out', out, '--test-limit', '100');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/re-calibrated 9 BatchNorm layer\(s\)/);
+    const m = await loadModel(out);
+    const bn = m.graph.nodes.find((n) => n.opType === 'BatchNormalization')!;
+    expect(bn.input(3)!.constant!.toFloat32().some((v) => v !== 0)).toBe(true);
+    expect((await cli('prune', trained, '--data', data, '--recover', 'lsq', '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/'--recover' must be one of finetune, bn, none/);
+  });
+
   it('hits a MAC target', async () => {
     const out = join(tempDir(), 'mt.onnx');
     const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--target-macs', '0.5', '--round-to', '1', '--out', out, '--test-limit', '100', '--json');

@@ -6,8 +6,8 @@
  *
  * | op | gradient |
  * |---|---|
- * | Conv | dX = ConvTranspose(dY, W) (end pads / output_padding recomputed); dW = im2col by Slice + batched FusedMatMul, summed over N; dB = ReduceSum |
- * | ConvTranspose | dX = Conv(dY, W) with the same attributes; dW = im2col(dY) product with X; dB = ReduceSum |
+ * | Conv | dX = ConvTranspose(dY, W) (end pads / output_padding recomputed); dW per node by `pickWeightGrad`: one Conv of the batch-transposed tensors (most convs: no im2col buffer), or im2col by Slice + batched FusedMatMul (1x1 kernels, small stride-1 kernels); dB = ReduceSum |
+ * | ConvTranspose | dX = Conv(dY, W) with the same attributes; dW as for Conv with input and gradient swapped; dB = ReduceSum |
  * | MaxPool (opset 8+) | Indices output; dY scatter-added at them (ScatterElements reduction 'add', opset 16+; disjoint windows from 11) |
  * | AveragePool | ConvTranspose(dY / divisor, ones kernel, group = C); divisor from AveragePool of ones |
  * | GlobalAveragePool, GlobalMaxPool | Expand(dY / HW); dY to the cells equal to the max (ties share) |

@@ -34,6 +34,7 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--rounds <n>', 'iterative: prune/fine-tune rounds', '3')
     .option('--agp-frequency <steps>', 'agp: recompute masks every this many steps', '100')
     .option('--finetune-epochs <n>', 'fine-tune after pruning (per round for iterative), pruned weights held at zero', '0')
+    .option('--recover <method>', 'repair after pruning: finetune (same as --finetune-epochs, default 1 epoch) | bn (re-calibrate BatchNorm statistics, no labels) | none', 'none')
     .option('--lr <x>', 'fine-tuning learning rate (Adam)', '0.0001')
     .option('--sparse-storage', 'save pruned tensors as ONNX sparse initializers when that makes the file smaller')
     .option('--test-limit <n>', 'report before/after on the first n test samples only')
@@ -42,9 +43,10 @@ export function registerPrune(program: Command, io: Io): void {
       const g = globals(cmd);
       const mode = modeFrom(opts);
       const schedule = scheduleFrom(opts);
+      const recover = recoverFrom(opts);
       const loaded = await loadModelArg(spec);
       const r = await runPrune(loaded.model, {
-        mode, data: opts.data, schedule, finetuneEpochs: parseIntOption('--finetune-epochs', opts.finetuneEpochs, 0),
+        mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, ...(recover.bn ? { recalibrate: 'bn' as const } : {}),
         finetune: { lr: positive('--lr', opts.lr) }, seed: parseIntOption('--seed', opts.seed, 0),
         ...(opts.testLimit !== undefined ? { testLimit: parseIntOption('--test-limit', opts.testLimit, 1) } : {}),
         log: g.json || g.quiet ? undefined : (l) => io.err(l),
@@ -61,7 +63,18 @@ interface PruneCliOptions {
   readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly targetMacs?: string;
   readonly criterion: string; readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
   readonly lr: string; readonly sparseStorage?: boolean; readonly testLimit?: string; readonly seed: string;
-  readonly schedule: string; readonly rounds: string; readonly agpFrequency: string;
+  readonly schedule: string; readonly rounds: string; readonly agpFrequency: string; readonly recover: string;
+}
+
+/** --recover and --finetune-epochs together: fine-tuning epochs and whether to re-calibrate BatchNorm. */
+function recoverFrom(o: PruneCliOptions): { epochs: number; bn: boolean } {
+  const epochs = parseIntOption('--finetune-epochs', o.finetuneEpochs, 0);
+  switch (o.recover) {
+    case 'none': return { epochs, bn: false };
+    case 'finetune': return { epochs: Math.max(1, epochs), bn: false };
+    case 'bn': return { epochs, bn: true };
+    default: throw new RangeError(`'--recover' must be one of finetune, bn, none, got '${o.recover}' (distillation and least-squares reconstruction are not available yet).`);
+  }
 }
 
 function scheduleFrom(o: PruneCliOptions): PruneSchedule {

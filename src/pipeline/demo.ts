@@ -6,7 +6,7 @@ import type { Model } from '../ir/graph.js';
 import { loadModel, saveModel } from '../onnx/index.js';
 import { allocateSparsity, analyzeSensitivity, applyMasks, planPruning, pruneReport, type PruneReport, type SensitivityResult } from '../prune/index.js';
 import { measureModel, type Measurement } from '../report/measure.js';
-import { train, trainableParams } from '../train/index.js';
+import { train, zeroMasks } from '../train/index.js';
 import { buildZooModel } from '../zoo/index.js';
 
 /** The bundled default: LeNet-5-Caffe trained on MNIST by `secateurs train` (see models/README.md). */
@@ -88,14 +88,4 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
     outBytes: opts.out ? (await stat(opts.out)).size : undefined,
     seconds: (performance.now() - t0) / 1000,
   };
-}
-
-/** Keep-masks (1 = nonzero) of every trainable weight that has zeros. */
-function zeroMasks(model: Model): Map<string, Uint8Array> {
-  const masks = new Map<string, Uint8Array>();
-  for (const p of trainableParams(model)) {
-    const w = model.graph.requireValue(p.name).constant?.toFloat32();
-    if (w && w.some((v) => v === 0)) masks.set(p.name, Uint8Array.from(w, (v) => (v === 0 ? 0 : 1)));
-  }
-  return masks;
 }

@@ -8,7 +8,7 @@ import { modelStats } from '../metrics/index.js';
 import { measureModel, type Measurement } from '../report/measure.js';
 import { compareModels, type CompareResult } from '../runtime/index.js';
 import { agpPrune, iterative } from '../prune/schedules/index.js';
-import { createGradientSource, recalibrateBatchNorm, train, trainableParams, type TrainOptions } from '../train/index.js';
+import { createGradientSource, recalibrateBatchNorm, train, zeroMasks, type TrainOptions } from '../train/index.js';
 
 /** Criteria that need gradients from calibration batches. */
 const GRADIENT_CRITERIA: ReadonlySet<CriterionName> = new Set(['taylor', 'taylor-squared', 'fisher', 'snip', 'movement']);
@@ -144,14 +144,7 @@ async function recalibrated(model: Model, calib: Dataset, log: (l: string) => vo
 }
 
 async function finetune(pruned: Model, trainSet: Dataset, job: PruneJob, log: (l: string) => void): Promise<Model> {
-  const masks = new Map<string, Uint8Array>();
-  for (const p of trainableParams(pruned)) {
-    const t = pruned.graph.requireValue(p.name).constant;
-    if (!t || t.dtype !== 'float32') continue;
-    const w = t.toFloat32();
-    if (!w.some((v) => v === 0)) continue;
-    masks.set(p.name, Uint8Array.from(w, (v) => (v === 0 ? 0 : 1)));
-  }
+  const masks = zeroMasks(pruned);
   const { train: tr, val } = splitTrainVal(trainSet, { valFraction: 0.1, seed: job.seed ?? 0, stratified: true });
   log(`fine-tuning for ${job.finetuneEpochs} epoch(s) on ${tr.count} samples, pruned weights held at zero`);
   const r = await train(pruned, tr, { optimizer: 'adam', lr: 1e-4, ...job.finetune, epochs: job.finetuneEpochs ?? 1, masks, valSet: val });

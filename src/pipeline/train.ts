@@ -1,7 +1,7 @@
 import { loadDataset, splitTrainVal, type Dataset } from '../data/index.js';
 import type { Model } from '../ir/graph.js';
 import { measureModel, type Measurement } from '../report/measure.js';
-import { train, trainableParams, type EpochStats, type TrainOptions } from '../train/index.js';
+import { train, zeroMasks, type EpochStats, type TrainOptions } from '../train/index.js';
 
 /** Options of {@link runTraining}: the trainer's options plus data handling. */
 export interface TrainingJob extends Omit<TrainOptions, 'valSet' | 'masks'> {
@@ -50,7 +50,8 @@ export async function runTraining(model: Model, job: TrainingJob): Promise<Train
   const measure = { progress: false, ...(job.testLimit !== undefined ? { limit: job.testLimit } : {}) };
   log(`measuring the model before training (${test.name}/${test.split})`);
   const before = await measureModel(model, test, measure);
-  const masks = job.keepZeros ? zeroMasks(model, job) : undefined;
+  const filter = { ...(job.include ? { include: job.include } : {}), ...(job.exclude ? { exclude: job.exclude } : {}) };
+  const masks = job.keepZeros ? zeroMasks(model, filter) : undefined;
   const maskedZeros = masks ? [...masks.values()].reduce((a, m) => a + m.length - countOnes(m), 0) : 0;
   log(`training on ${trainSet.count} samples${val ? `, validating on ${val.count}` : ''}${masks ? `, ${maskedZeros} zero weights held at zero` : ''}`);
   const { data: _d, valFraction: _v, keepZeros: _k, testLimit: _t, log: _l, ...trainOpts } = job;
@@ -61,25 +62,6 @@ export async function runTraining(model: Model, job: TrainingJob): Promise<Train
     before, after, history: result.history, steps: result.steps, bestEpoch: result.best?.epoch,
     stoppedEarly: result.stoppedEarly, maskedZeros, model: result.model,
   };
-}
-
-/** A keep-mask (1 = nonzero) for every trainable weight that has zeros. */
-function zeroMasks(model: Model, job: TrainingJob): Map<string, Uint8Array> {
-  const masks = new Map<string, Uint8Array>();
-  const filter = { ...(job.include ? { include: job.include } : {}), ...(job.exclude ? { exclude: job.exclude } : {}) };
-  for (const p of trainableParams(model, filter)) {
-    const t = model.graph.requireValue(p.name).constant;
-    if (!t || t.dtype !== 'float32') continue;
-    const w = t.toFloat32();
-    const m = new Uint8Array(w.length);
-    let zeros = 0;
-    for (let i = 0; i < w.length; i++) {
-      m[i] = w[i] === 0 ? 0 : 1;
-      if (m[i] === 0) zeros++;
-    }
-    if (zeros > 0) masks.set(p.name, m);
-  }
-  return masks;
 }
 
 function countOnes(m: Uint8Array): number {

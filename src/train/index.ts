@@ -14,7 +14,7 @@
 export { train, type TrainResult } from './trainer.js';
 export type { EarlyStopping, ParamValuesOf, StepReport, TrainOptions } from './options.js';
 export type { BestEpoch, EpochStats } from './book.js';
-export { batchNormStats, trainableParams, type BatchNormStats, type ParamFilter, type ParamInfo, type ParamRole } from './params.js';
+export { batchNormStats, trainableParams, zeroMasks, type BatchNormStats, type ParamFilter, type ParamInfo, type ParamRole } from './params.js';
 export { exportTrained, type ParamValues } from './export.js';
 export { firstNonFinite, type NonFinite } from './guard.js';
 export { checkPlan, lrAt, type LrPlan, type Schedule } from './schedule.js';

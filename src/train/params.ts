@@ -124,3 +124,23 @@ export function batchNormStats(model: Model): BatchNormStats[] {
   }
   return out;
 }
+
+/**
+ * Keep-masks (1 keeps, 0 prunes) of every trainable float32 weight that has exact zeros: what fine-tuning a pruned
+ * model passes as `masks` so its pruned weights stay zero. Tensors without zeros get no mask.
+ *
+ * @example
+ * ```ts
+ * const r = await train(pruned, trainSet, { epochs: 1, masks: zeroMasks(pruned) });
+ * ```
+ */
+export function zeroMasks(model: Model, filter: ParamFilter = {}): Map<string, Uint8Array> {
+  const masks = new Map<string, Uint8Array>();
+  for (const p of trainableParams(model, filter)) {
+    const t = model.graph.requireValue(p.name).constant;
+    if (t?.dtype !== 'float32') continue;
+    const w = t.toFloat32();
+    if (w.some((v) => v === 0)) masks.set(p.name, Uint8Array.from(w, (v) => (v === 0 ? 0 : 1)));
+  }
+  return masks;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { Tensor } from '../../src/ir/tensor.js';
-import { batchNormStats, trainableParams } from '../../src/train/index.js';
+import { batchNormStats, trainableParams, zeroMasks } from '../../src/train/index.js';
 import { buildZooModel } from '../../src/zoo/index.js';
 
 describe('trainableParams', () => {
@@ -64,5 +64,22 @@ describe('trainableParams', () => {
     const model = buildZooModel('lenet-300-100');
     expect(trainableParams(model, { exclude: /bias$/ }).map((p) => p.name)).toEqual(['fc1/weight', 'fc2/weight', 'fc3/weight']);
     expect(trainableParams(model, { include: /^fc3\//, exclude: /weight/ }).map((p) => p.name)).toEqual(['fc3/bias']);
+  });
+});
+
+describe('zeroMasks', () => {
+  it('masks exactly the zero weights of trainable tensors that have any', () => {
+    const model = buildZooModel('lenet-300-100');
+    const w = model.graph.requireValue('fc2/weight');
+    const values = w.constant!.toFloat32();
+    values[3] = 0;
+    values[7] = 0;
+    w.constant = Tensor.fromTyped('float32', w.constant!.dims, values);
+    const masks = zeroMasks(model);
+    expect([...masks.keys()]).toEqual(['fc2/weight']);
+    const m = masks.get('fc2/weight')!;
+    expect(m.length).toBe(values.length);
+    expect(m.reduce((a, b) => a + b, 0)).toBe(values.length - 2);
+    expect([m[3], m[7], m[0]]).toEqual([0, 0, 1]);
   });
 });

@@ -35,7 +35,12 @@ async function ours(name: string, ds: Dataset, batch: number, threads: number): 
 /** Samples per second of PyTorch on the same work. */
 function torch(name: string, batch: number, threads: number): number {
   const out = execFileSync(values.python, ['bench/torch/train_throughput.py', '--model', name, '--batch', String(batch),
-    '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--optimizer', 'adam'], { encoding: 'utf8' });
+    '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), '--optimizer', 'adam'], {
+    encoding: 'utf8',
+    // OpenBLAS (pthread build) keeps its own thread pool beside torch.set_num_threads: without these, "1 thread"
+    // PyTorch still multiplies on 2 cores and "2 threads" oversubscribes them (measured 3x slower).
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+  });
   return (JSON.parse(out.trim().split('\n').pop()!) as { samples_per_sec: number }).samples_per_sec;
 }
 

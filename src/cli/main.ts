@@ -11,6 +11,7 @@ import { registerTrain } from './commands/train.js';
 import { registerGroups } from './commands/groups.js';
 import { registerSensitivity } from './commands/sensitivity.js';
 import { registerPrune } from './commands/prune.js';
+import { registerLottery } from './commands/lottery.js';
 
 /** Builds the `secateurs` command tree. Commands only parse and print; the work is library calls. */
 export function buildProgram(io: Io): Command {
@@ -22,7 +23,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerSensitivity, registerPrune, registerGroups, registerDemo]) {
+  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerSensitivity, registerPrune, registerLottery, registerGroups, registerDemo]) {
     register(program, io);
   }
   return program;

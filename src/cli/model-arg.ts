@@ -54,3 +54,14 @@ export function parseIntOption(option: string, text: string, min: number, max = 
   }
   return n;
 }
+
+/** Parses a number option in an interval; `open` ends are excluded. The error names the option and the interval. */
+export function parseNumberOption(option: string, text: string, range: { min?: number; max?: number; openMin?: boolean; openMax?: boolean } = {}): number {
+  const x = Number(text);
+  const { min = -Infinity, max = Infinity, openMin = false, openMax = false } = range;
+  const ok = Number.isFinite(x) && (openMin ? x > min : x >= min) && (openMax ? x < max : x <= max);
+  if (!ok) {
+    throw new RangeError(`'${option}' must be in ${openMin ? '(' : '['}${min}, ${max === Infinity ? '∞' : max}${openMax || max === Infinity ? ')' : ']'}, got '${text}'.`);
+  }
+  return x;
+}

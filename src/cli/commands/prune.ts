@@ -4,7 +4,10 @@ import { runPrune, type PruneMode, type PruneResult, type PruneSchedule } from '
 import { CRITERIA, type CriterionName, type Granularity } from '../../prune/index.js';
 import type { GroupCriterion } from '../../prune/structure/index.js';
 import { globals } from '../context.js';
-import { loadModelArg, parseIntOption } from '../model-arg.js';
+import { loadModelArg, parseIntOption, parseNumberOption } from '../model-arg.js';
+
+/** [0, 1): sparsities and ratios. */
+const UNIT = { min: 0, max: 1, openMax: true };
 import { fmtNum, fmtPct, printJson, type Io } from '../output.js';
 import { formatBeforeAfter } from './before-after.js';
 
@@ -47,7 +50,7 @@ export function registerPrune(program: Command, io: Io): void {
       const loaded = await loadModelArg(spec);
       const r = await runPrune(loaded.model, {
         mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, ...(recover.bn ? { recalibrate: 'bn' as const } : {}),
-        finetune: { lr: positive('--lr', opts.lr) }, seed: parseIntOption('--seed', opts.seed, 0),
+        finetune: { lr: parseNumberOption('--lr', opts.lr, { min: 0, openMin: true }) }, seed: parseIntOption('--seed', opts.seed, 0),
         ...(opts.testLimit !== undefined ? { testLimit: parseIntOption('--test-limit', opts.testLimit, 1) } : {}),
         log: g.json || g.quiet ? undefined : (l) => io.err(l),
       });
@@ -97,15 +100,15 @@ function modeFrom(o: PruneCliOptions): PruneMode {
     if ((o.ratio === undefined) === (o.targetMacs === undefined)) throw new RangeError(`structured pruning needs exactly one of '--ratio' or '--target-macs'.`);
     return {
       kind: 'structured', criterion, roundTo: parseIntOption('--round-to', o.roundTo, 1),
-      ...(o.ratio !== undefined ? { ratio: fraction('--ratio', o.ratio) } : {}),
-      ...(o.targetMacs !== undefined ? { targetMacs: fractionOpen('--target-macs', o.targetMacs) } : {}),
+      ...(o.ratio !== undefined ? { ratio: parseNumberOption('--ratio', o.ratio, UNIT) } : {}),
+      ...(o.targetMacs !== undefined ? { targetMacs: parseNumberOption('--target-macs', o.targetMacs, { min: 0, max: 1, openMin: true }) } : {}),
       ...(o.protect !== undefined ? { protect: new RegExp(o.protect) } : {}),
     };
   }
   if (!(o.method in CRITERIA)) throw new RangeError(`'--method' must be one of ${Object.keys(CRITERIA).join(', ')}, got '${o.method}'.`);
   if (o.scope !== 'layer' && o.scope !== 'global') throw new RangeError(`'--scope' must be layer or global, got '${o.scope}'.`);
   return {
-    kind: 'unstructured', criterion: o.method as CriterionName, scope: o.scope, sparsity: fraction('--sparsity', o.sparsity),
+    kind: 'unstructured', criterion: o.method as CriterionName, scope: o.scope, sparsity: parseNumberOption('--sparsity', o.sparsity, UNIT),
     ...(granularity(o) ? { granularity: granularity(o)! } : {}),
     ...(o.exclude ? { exclude: o.exclude.map((x) => new RegExp(x)) } : {}),
     ...(o.keepClassifier ? { keepClassifier: true } : {}), ...(o.keepFirst ? { keepFirst: true } : {}),
@@ -129,23 +132,8 @@ function granularity(o: PruneCliOptions): Granularity | undefined {
   return undefined;
 }
 
-function fraction(option: string, text: string): number {
-  const x = Number(text);
-  if (!(x >= 0 && x < 1)) throw new RangeError(`'${option}' must be in [0, 1), got '${text}'.`);
-  return x;
-}
 
-function fractionOpen(option: string, text: string): number {
-  const x = Number(text);
-  if (!(x > 0 && x <= 1)) throw new RangeError(`'${option}' must be in (0, 1], got '${text}'.`);
-  return x;
-}
 
-function positive(option: string, text: string): number {
-  const x = Number(text);
-  if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`'${option}' must be a number > 0, got '${text}'.`);
-  return x;
-}
 
 function formatPrune(label: string, out: string, r: PruneResult, isTty: boolean): string {
   return [

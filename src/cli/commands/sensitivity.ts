@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadDataset, take } from '../../data/index.js';
 import { allocateSparsity, analyzeSensitivity, writeSensitivity, type SensitivityResult } from '../../prune/index.js';
 import { globals, wantProgress } from '../context.js';
-import { loadModelArg, parseIntOption } from '../model-arg.js';
+import { loadModelArg, parseIntOption, parseNumberOption } from '../model-arg.js';
 import { fmtNum, fmtPct, printJson, renderTable, type Io } from '../output.js';
 
 /** `secateurs sensitivity MODEL --data mnist`: per-layer pruning sensitivity curves, chart and allocation. */
@@ -51,9 +51,7 @@ function parseMetric(text: string): (typeof METRICS)[number] {
 }
 
 function parseFraction(option: string, text: string): number {
-  const x = Number(text);
-  if (!(x >= 0 && x < 1)) throw new RangeError(`'${option}' must be in [0, 1), got '${text}'.`);
-  return x;
+  return parseNumberOption(option, text, { min: 0, max: 1, openMax: true });
 }
 
 function parseLevels(text: string): number[] {

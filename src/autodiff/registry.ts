@@ -5,6 +5,7 @@
  * @module
  */
 import { SecateursError } from '../errors.js';
+import { OpTable } from '../ir/op-table.js';
 import type { Node } from '../ir/graph.js';
 import * as A from './rules/activations.js';
 import * as E from './rules/elementwise.js';
@@ -84,6 +85,9 @@ function normDomain(domain: string): string {
   return domain === 'ai.onnx' ? '' : domain;
 }
 
+/** The built-in table, indexed once. */
+const BUILT_IN = new OpTable(GRAD_RULES);
+
 /**
  * The row for an op at an opset: among the rows of `table` for that domain and op type whose range holds `opset`,
  * the one with the largest `since`. Undefined when there is none.
@@ -96,14 +100,7 @@ function normDomain(domain: string): string {
  * ```
  */
 export function findRule(domain: string, opType: string, opset: number, table: readonly GradRuleEntry[] = GRAD_RULES): GradRuleEntry | undefined {
-  const d = normDomain(domain);
-  let best: GradRuleEntry | undefined;
-  for (const r of table) {
-    if (normDomain(r.domain) !== d || r.opType !== opType || r.since > opset) continue;
-    if (r.until !== undefined && opset > r.until) continue;
-    if (!best || r.since > best.since) best = r;
-  }
-  return best;
+  return (table === GRAD_RULES ? BUILT_IN : new OpTable(table)).find(domain, opType, opset);
 }
 
 /** Op types with a rule in `tables`, as 'Op' or 'domain:Op', sorted. */

@@ -18,3 +18,4 @@ export * from './passes.js';
 export * from './clone.js';
 export * from './builder.js';
 export * from './shapes/index.js';
+export * from './op-table.js';

@@ -15,6 +15,7 @@ import * as R from './rules/reshape.js';
 import * as S from './rules/slicing.js';
 import * as G from './rules/spatial.js';
 import type { ShapeRule } from './types.js';
+import { OpTable } from '../op-table.js';
 
 /** One row of the table. `domain` '' is ai.onnx. */
 export interface ShapeRuleEntry {
@@ -91,7 +92,7 @@ export const SHAPE_RULES: readonly ShapeRuleEntry[] = [
   row('Upsample', G.upsampleAttr, 7), row('Upsample', G.resizeScalesInput, 9),
 ];
 
-let index: Map<string, ShapeRuleEntry[]> | undefined;
+const TABLE = new OpTable(SHAPE_RULES);
 
 /**
  * The rule for an op at an opset: the row with the largest `since` not above `opset` (the newest row when the
@@ -104,17 +105,5 @@ let index: Map<string, ShapeRuleEntry[]> | undefined;
  * ```
  */
 export function findShapeRule(domain: string, opType: string, opset: number | undefined): ShapeRule | undefined {
-  if (!index) {
-    index = new Map();
-    for (const e of SHAPE_RULES) {
-      const key = `${e.domain}:${e.opType}`;
-      const list = index.get(key) ?? [];
-      list.push(e);
-      index.set(key, list.sort((a, b) => b.since - a.since));
-    }
-  }
-  const list = index.get(`${domain === 'ai.onnx' ? '' : domain}:${opType}`);
-  if (!list) return undefined;
-  if (opset === undefined) return list[0]?.rule;
-  return list.find((e) => e.since <= opset)?.rule;
+  return TABLE.find(domain, opType, opset)?.rule;
 }

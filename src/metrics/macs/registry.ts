@@ -4,6 +4,7 @@
  * (BatchNormalization folds into the preceding conv at export; LayerNorm is a handful of elementwise passes),
  * pooling, reductions and data movement. An op in neither list is reported as unsupported, never silently zero.
  */
+import { OpTable } from '../../ir/op-table.js';
 import * as C from './conv.js';
 import * as L from './linear.js';
 import type { MacRule } from './types.js';
@@ -53,7 +54,7 @@ export const MAC_RULES: readonly MacRuleEntry[] = [
   row('Gelu', noMacs, MS), row('FastGelu', noMacs, MS),
 ];
 
-let index: Map<string, MacRuleEntry[]> | undefined;
+const TABLE = new OpTable(MAC_RULES);
 
 /**
  * The MAC rule of an op at an opset (the row with the largest `since` not above it), or undefined.
@@ -66,13 +67,5 @@ let index: Map<string, MacRuleEntry[]> | undefined;
  * ```
  */
 export function findMacRule(domain: string, opType: string, opset: number | undefined): MacRule | undefined {
-  if (!index) {
-    index = new Map();
-    for (const e of MAC_RULES) {
-      const key = `${e.domain}:${e.opType}`;
-      index.set(key, [...(index.get(key) ?? []), e].sort((a, b) => b.since - a.since));
-    }
-  }
-  const list = index.get(`${domain === 'ai.onnx' ? '' : domain}:${opType}`);
-  return opset === undefined ? list?.[0]?.rule : list?.find((e) => e.since <= opset)?.rule;
+  return TABLE.find(domain, opType, opset)?.rule;
 }

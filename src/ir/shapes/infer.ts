@@ -54,7 +54,7 @@ export function inferShapes(model: Model, opts: InferShapesOptions = {}): InferS
   for (const node of graph.nodes) {
     const opset = model.opsets.get(node.domain === 'ai.onnx' ? '' : node.domain);
     const rule = findShapeRule(node.domain, node.opType, opset);
-    const outs = rule ? rule(context(node, opset ?? 0, known)) : [];
+    const outs = rule ? rule(ruleContext(node, opset ?? 0, known)) : [];
     node.outputs.forEach((v, i) => {
       if (v && record(v, outs[i], known, conflicts, node)) inferred++;
     });
@@ -74,7 +74,18 @@ function fix(d: Dim, fixed: Map<string, number>): Dim {
   return typeof d === 'string' ? fixed.get(d) ?? d : d;
 }
 
-function context(node: Node, opset: number, known: Map<Value, KnownValue | null>): ShapeContext {
+/**
+ * The context a shape rule reads for `node`: its inputs' dtypes and shapes, and their known contents from `known`
+ * (constants and folded shape arithmetic; initializers are read into it on first use). Shared by shape inference
+ * and by passes that only fold values (structured pruning's shape rewrites).
+ *
+ * @example
+ * ```ts
+ * const known = new Map();
+ * const outs = findShapeRule(node.domain, node.opType, 17)?.(ruleContext(node, 17, known));
+ * ```
+ */
+export function ruleContext(node: Node, opset: number, known: Map<Value, KnownValue | null>): ShapeContext {
   return {
     node,
     opset,

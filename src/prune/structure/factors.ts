@@ -8,7 +8,7 @@
  * @module
  */
 import type { Dim } from '../../ir/graph.js';
-import { divDims, mulDims } from '../../ir/shapes/symbolic.js';
+import { divDims, mulDims } from '../../ir/shapes/index.js';
 import type { ChannelMap } from './types.js';
 
 /** Where a map lands after a reshape, or why it cannot. */

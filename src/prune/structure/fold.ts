@@ -5,9 +5,7 @@
  * @module
  */
 import type { Dim, Model, Value } from '../../ir/graph.js';
-import { findShapeRule, type KnownValue, type ShapeContext } from '../../ir/shapes/index.js';
-import { shapeError } from '../../ir/shapes/types.js';
-import { valueOfTensor } from '../../ir/shapes/values.js';
+import { findShapeRule, ruleContext, valueOfTensor, type KnownValue } from '../../ir/shapes/index.js';
 
 /**
  * The folded contents of every value whose contents are known statically, by value name.
@@ -24,25 +22,7 @@ export function foldValues(model: Model): Map<string, readonly Dim[]> {
     const opset = model.opsets.get(node.domain === 'ai.onnx' ? '' : node.domain) ?? 0;
     const rule = findShapeRule(node.domain, node.opType, opset);
     if (!rule) continue;
-    const valueOf = (i: number): KnownValue | undefined => {
-      const v = node.input(i);
-      if (!v) return undefined;
-      const k = known.get(v);
-      if (k !== undefined) return k ?? undefined;
-      const c = v.constant ? valueOfTensor(v.constant) : undefined;
-      known.set(v, c ?? null);
-      return c;
-    };
-    const ctx: ShapeContext = {
-      node,
-      opset,
-      has: (i) => node.input(i) !== undefined,
-      dtype: (i) => node.input(i)?.dtype,
-      shape: (i) => node.input(i)?.shape,
-      value: valueOf,
-      fail: (message) => { throw shapeError(node, opset, message); },
-    };
-    const outs = rule(ctx);
+    const outs = rule(ruleContext(node, opset, known));
     node.outputs.forEach((v, i) => {
       const info = outs[i];
       if (v && info?.value) known.set(v, info.value);

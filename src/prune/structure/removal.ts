@@ -5,7 +5,7 @@
  */
 import { throwAll } from '../../errors.js';
 import type { Dim } from '../../ir/graph.js';
-import { divDims, mulDims } from '../../ir/shapes/symbolic.js';
+import { divDims, mulDims } from '../../ir/shapes/index.js';
 import type { DependencyGraph, StructuredPlan } from './types.js';
 
 /** Positions removed from one axis of one tensor. */

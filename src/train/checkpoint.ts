@@ -30,8 +30,11 @@ export const CHECKPOINT_VERSION = 1;
 export interface CheckpointTensor {
   readonly name: string;
   readonly dims: readonly number[];
-  /** `param`: trained by the optimizer; `stat`: a running statistic (BatchNorm mean/variance). */
-  readonly role: 'param' | 'stat';
+  /**
+   * `param`: trained by the optimizer; `stat`: a running statistic (BatchNorm mean/variance); `mask`: the current
+   * pruning mask (0/1) of the parameter of the same name, stored when masks change during the run.
+   */
+  readonly role: 'param' | 'stat' | 'mask';
   readonly data: Float32Array;
 }
 
@@ -59,7 +62,7 @@ export interface CheckpointManifest {
   readonly epoch: number;
   readonly batchInEpoch: number;
   readonly rng: readonly number[];
-  readonly tensors: readonly { readonly key: string; readonly name: string; readonly dims: readonly number[]; readonly role: 'param' | 'stat' }[];
+  readonly tensors: readonly { readonly key: string; readonly name: string; readonly dims: readonly number[]; readonly role: CheckpointTensor['role'] }[];
   readonly optimizer: {
     readonly kind: OptimizerKind;
     readonly steps: number;

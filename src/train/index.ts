@@ -12,7 +12,7 @@
  * @module
  */
 export { train, type TrainResult } from './trainer.js';
-export type { EarlyStopping, ParamValuesOf, StepReport, TrainOptions } from './options.js';
+export type { EarlyStopping, MaskUpdate, ParamValuesOf, StepReport, TrainOptions } from './options.js';
 export type { BestEpoch, EpochStats } from './book.js';
 export { batchNormStats, trainableParams, zeroMasks, type BatchNormStats, type ParamFilter, type ParamInfo, type ParamRole } from './params.js';
 export { exportTrained, type ParamValues } from './export.js';

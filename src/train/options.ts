@@ -29,6 +29,22 @@ export interface StepReport {
 }
 
 /**
+ * Mask changes during a run (gradual pruning): before the optimizer step that follows `at[i]` steps taken, `update`
+ * returns the masks from then on. The optimizer keeps its state (moments, momentum) and the LR schedule runs on, so a
+ * pruning schedule is one uninterrupted run; newly pruned weights and their optimizer buffers become exactly 0. The
+ * current masks are saved in checkpoints, so a resumed run continues with them.
+ */
+export interface MaskUpdate {
+  /** Steps taken before each update, ascending (0: before the first step). */
+  readonly at: readonly number[];
+  /**
+   * The new masks by parameter name (a parameter left out keeps its mask). `weights` are the current values (views:
+   * read, don't write), `masks` the current masks.
+   */
+  readonly update: (step: number, weights: ReadonlyMap<string, Float32Array>, masks: ReadonlyMap<string, Uint8Array | undefined>) => ParamValuesOf<Uint8Array>;
+}
+
+/**
  * Options of {@link train}. Only `epochs` is required. Defaults follow PyTorch's where it has one (momentum 0,
  * betas 0.9/0.999, eps 1e-8, no weight decay, no clipping, no label smoothing).
  */
@@ -65,6 +81,8 @@ export interface TrainOptions {
   readonly exclude?: RegExp;
   /** Pruning masks by parameter name (1 keeps, 0 prunes): pruned weights are zeroed first and stay exactly 0. */
   readonly masks?: ParamValuesOf<Uint8Array>;
+  /** Masks that change during the run (gradual pruning); see {@link MaskUpdate}. */
+  readonly maskUpdate?: MaskUpdate;
   /** Leave out the last batch of an epoch when it is smaller; default false. */
   readonly dropLast?: boolean;
   /** Folder for `checkpoint.npz` (at every epoch end, every `checkpointEvery` steps, on abort) and `best.npz`. */
@@ -122,6 +140,10 @@ export function resolveOptions(o: TrainOptions, stepsPerEpoch: (batchSize: numbe
   const smoothing = o.labelSmoothing ?? 0;
   if (!(smoothing >= 0 && smoothing < 1)) p.push(`'labelSmoothing' must be in [0, 1), got ${smoothing}`);
   if (o.earlyStopping && !o.valSet) p.push(`'earlyStopping' needs a 'valSet'`);
+  const at = o.maskUpdate?.at ?? [];
+  if (at.some((t, i) => !Number.isSafeInteger(t) || t < 0 || (i > 0 && t <= at[i - 1]!))) {
+    p.push(`'maskUpdate.at' must be ascending integers >= 0, got [${at.slice(0, 8).join(', ')}${at.length > 8 ? ', …' : ''}]`);
+  }
   if (p.length > 0) throw new RangeError(`train: ${p.join('; ')}.`);
   const optimizer = o.optimizer ?? 'sgd';
   const batchSize = o.batchSize ?? 64;

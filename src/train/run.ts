@@ -11,7 +11,7 @@ import { saveCheckpoint, type Checkpoint, type CheckpointTensor } from './checkp
 import { exportTrained } from './export.js';
 import { firstNonFinite } from './guard.js';
 import type { Optimizer } from './optim/types.js';
-import type { ResolvedOptions, TrainOptions } from './options.js';
+import { entriesOf, type ResolvedOptions, type TrainOptions } from './options.js';
 import type { ParamInfo } from './params.js';
 import { lrAt } from './schedule.js';
 import type { GradientRunner, StepOutput } from './step.js';
@@ -39,6 +39,8 @@ export interface RunParts {
   readonly stepsPerEpoch: number;
   /** The options that shaped the run, stored in checkpoints and compared on resume. */
   readonly config: Readonly<Record<string, unknown>>;
+  /** The masks at the start, one entry per parameter. */
+  readonly masks: readonly (Uint8Array | undefined)[];
 }
 
 /** Checkpoint file names inside `checkpointDir`. */
@@ -53,9 +55,14 @@ export class TrainingRun {
   book: RunBook = newBook();
   rng: Rng;
   bestValues: Map<string, Float32Array> | undefined;
+  /** The masks in force, one entry per parameter (changed by `maskUpdate`). */
+  masks: (Uint8Array | undefined)[];
+  private readonly updateAt: ReadonlySet<number>;
 
   constructor(readonly parts: RunParts) {
     this.rng = new Rng(parts.o.seed);
+    this.masks = [...parts.masks];
+    this.updateAt = new Set(parts.options.maskUpdate?.at ?? []);
   }
 
   /** Trains until the last epoch or early stopping. */
@@ -86,6 +93,7 @@ export class TrainingRun {
 
   private async trainStep(b: Batch): Promise<void> {
     const { runner, optimizer, arrays, options, o } = this.parts;
+    if (this.updateAt.has(this.step)) this.updateMasks();
     const lr = lrAt(o.plan, this.step);
     const out = await runner.run(b.x, b.y, b.size);
     if (!Number.isFinite(out.loss)) throw this.nonFinite(`the loss is ${out.loss}`);
@@ -106,6 +114,20 @@ export class TrainingRun {
     options.onStep?.({ step: this.step, epoch: this.epoch, batch: this.batchInEpoch, loss: out.loss, lr, gradNorm: info.gradNorm, stepSeed });
     this.parts.progress.update(this.samplesDone(), this.samplesTotal(),
       `epoch ${this.epoch + 1}/${this.parts.o.epochs} loss ${(s.loss / s.samples).toFixed(4)} acc ${((100 * s.correct) / s.samples).toFixed(2)}%`);
+  }
+
+  /** Asks `maskUpdate` for the masks from this step on and hands them to the optimizer (which zeroes the pruned). */
+  private updateMasks(): void {
+    const { params, arrays, optimizer, options } = this.parts;
+    const current = new Map(params.map((p, k) => [p.name, this.masks[k]]));
+    const weights = new Map(params.map((p, k) => [p.name, arrays[k]!]));
+    const next = new Map(entriesOf(options.maskUpdate!.update(this.step, weights, current)));
+    const unknown = [...next.keys()].filter((n) => !current.has(n));
+    if (unknown.length > 0) {
+      throw new SecateursError('TRAIN_OPTIONS', `maskUpdate at step ${this.step} returned masks for ${unknown.map((n) => `'${n}'`).join(', ')}, not trainable parameters.`);
+    }
+    this.masks = params.map((p, k) => next.get(p.name) ?? this.masks[k]);
+    optimizer.setMasks(this.masks);
   }
 
   /** PyTorch's running-statistics update (momentum 0.1 ↔ ONNX 0.9; unbiased batch variance) for every BatchNorm. */
@@ -173,6 +195,7 @@ export class TrainingRun {
     const tensors: CheckpointTensor[] = [
       ...params.map((p, k) => ({ name: p.name, dims: p.dims, role: 'param' as const, data: arrays[k]! })),
       ...stats.map((s) => ({ name: s.name, dims: s.dims, role: 'stat' as const, data: s.data })),
+      ...(this.parts.options.maskUpdate ? this.maskTensors() : []),
     ];
     const opt = optimizer.state();
     return {
@@ -180,6 +203,14 @@ export class TrainingRun {
       optimizer: withOptimizer ? opt : { ...opt, buffers: {} }, config,
       run: { ...this.book },
     };
+  }
+
+  /** The current masks as 0/1 float tensors (parameters without a mask are left out). */
+  private maskTensors(): CheckpointTensor[] {
+    return this.parts.params.flatMap((p, k) => {
+      const m = this.masks[k];
+      return m ? [{ name: p.name, dims: p.dims, role: 'mask' as const, data: Float32Array.from(m) }] : [];
+    });
   }
 
   /** Writes `checkpoint.npz` when a checkpoint folder is set; refuses to store non-finite weights. */
@@ -200,6 +231,11 @@ export class TrainingRun {
     this.batchInEpoch = c.batchInEpoch;
     this.rng = Rng.fromState(c.rng);
     this.book = bookFromJson(c.run, file);
+    const stored = new Map(c.tensors.filter((t) => t.role === 'mask').map((t) => [t.name, t.data]));
+    if (stored.size > 0) {
+      this.masks = this.parts.params.map((p, k) => { const m = stored.get(p.name); return m ? Uint8Array.from(m) : this.masks[k]; });
+      this.parts.optimizer.setMasks(this.masks);
+    }
   }
 
   private async abort(signal: AbortSignal): Promise<never> {

@@ -88,7 +88,7 @@ async function startParts(model: Model, ds: Dataset, options: TrainOptions): Pro
   });
   const stepsPerEpoch = batchCount(ds, { batchSize: o.batchSize, dropLast: o.dropLast });
   const config = runConfig(o, options, ds, params, masks);
-  return { model, ds, options, o, params, arrays, stats, optimizer, runner, progress: resolveProgress('train', options.progress), stepsPerEpoch, config };
+  return { model, ds, options, o, params, arrays, stats, optimizer, runner, progress: resolveProgress('train', options.progress), stepsPerEpoch, config, masks };
 }
 
 /** The model's fixed batch size (its data input's first dim), checked against `batchSize`. */
@@ -162,7 +162,7 @@ async function resume(run: TrainingRun, path: string): Promise<void> {
   const file = (await isDirectory(path)) ? join(path, LAST_CHECKPOINT) : path;
   const c = await loadCheckpoint(file);
   checkCompatible(run.parts, c, file);
-  const byName = new Map(c.tensors.map((t) => [t.name, t.data]));
+  const byName = new Map(c.tensors.filter((t) => t.role !== 'mask').map((t) => [t.name, t.data]));
   run.parts.params.forEach((p, k) => run.parts.arrays[k]!.set(byName.get(p.name)!));
   for (const s of run.parts.stats) { const d = byName.get(s.name); if (d) s.data.set(d); }
   run.parts.optimizer.loadState(c.optimizer);
@@ -177,7 +177,7 @@ function checkCompatible(parts: RunParts, c: Checkpoint, file: string): void {
     const now = JSON.stringify(parts.config[key]);
     if (was !== now) problems.push(`'${key}' was ${was}, now ${now}`);
   }
-  const dims = new Map(c.tensors.map((t) => [t.name, t.dims.join('x')]));
+  const dims = new Map(c.tensors.filter((t) => t.role !== 'mask').map((t) => [t.name, t.dims.join('x')]));
   for (const p of parts.params) {
     const d = dims.get(p.name);
     if (d !== p.dims.join('x')) problems.push(`parameter '${p.name}' [${p.dims.join(', ')}] is ${d === undefined ? 'missing' : `[${d.replaceAll('x', ', ')}]`} in the checkpoint`);
@@ -191,7 +191,7 @@ function checkCompatible(parts: RunParts, c: Checkpoint, file: string): void {
 async function loadBest(path: string): Promise<Map<string, Float32Array> | undefined> {
   try {
     const c = await loadCheckpoint(path);
-    return new Map(c.tensors.map((t) => [t.name, t.data]));
+    return new Map(c.tensors.filter((t) => t.role !== 'mask').map((t) => [t.name, t.data]));
   } catch (e) {
     if (e instanceof SecateursError && e.code === 'DATA_MISSING') return undefined;
     throw e;

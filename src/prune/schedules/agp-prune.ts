@@ -1,18 +1,19 @@
 /** Gradual magnitude pruning during one training run, on the AGP schedule (Zhu & Gupta 2017). */
-import { epochOrder } from '../../data/batch.js';
-import { subset } from '../../data/split.js';
 import type { Dataset } from '../../data/types.js';
 import type { Model } from '../../ir/graph.js';
 import { train } from '../../train/index.js';
 import type { PrunePlan } from '../masks/plan.js';
 import type { LayerSelection } from '../selectors.js';
 import { agpSparsity, checkAgp, type AgpSchedule } from './agp.js';
-import { denseMasks, planOf, pruneToSparsity, remainingFraction, scheduleTargets } from './magnitude.js';
+import { denseMasks, planOf, pruneWeightsToSparsity, remainingFraction, scheduleTargets, type MaskSet } from './magnitude.js';
 import type { FinetuneOptions } from './retrain.js';
 
-/** Trainer options AGP passes on: it runs the epochs, batches, seeds and masks itself, and the LR stays constant. */
+/**
+ * Trainer options AGP passes on: it sets the epochs, batches, seed and masks itself, and keeps the last weights (a
+ * "best" epoch may predate the final sparsity). The LR schedule (e.g. `cosine`) spans the whole run.
+ */
 export type AgpTrainOptions = Omit<FinetuneOptions,
-  'batchSize' | 'seed' | 'dropLast' | 'schedule' | 'warmupSteps' | 'valSet' | 'earlyStopping' | 'restoreBest' | 'checkpointDir' | 'checkpointEvery'>;
+  'batchSize' | 'seed' | 'dropLast' | 'valSet' | 'earlyStopping' | 'restoreBest' | 'maskUpdate'>;
 
 /** Options of {@link agpPrune}. */
 export interface AgpPruneOptions extends LayerSelection {
@@ -54,20 +55,18 @@ export interface AgpResult {
   readonly steps: number;
 }
 
-/** Segment starts: 0, t₀, t₀+Δt, …, t₀+n·Δt (those before `total`), each running to the next. */
-function segments(s: AgpSchedule, total: number): number[] {
+/** Mask update steps: 0, t₀, t₀+Δt, …, t₀+n·Δt (those before `total`). */
+function updateSteps(s: AgpSchedule, total: number): number[] {
   const starts = s.startStep > 0 ? [0] : [];
   for (let k = 0; k <= s.steps; k++) starts.push(s.startStep + k * s.frequency);
   return starts.filter((t) => t < total);
 }
 
 /**
- * Trains once while pruning gradually: the run is cut into segments at the AGP update steps t₀, t₀+Δt, …, t₀+n·Δt;
- * before each segment every selected layer is pruned (smallest surviving |w|) to the schedule's sparsity, and the
- * segment trains with those masks on exactly its steps' batches of the run's seeded epoch order (the trainer then
- * reorders them within the segment). The optimizer restarts at each segment (a trainer resume demands unchanged
- * masks): plain SGD (no momentum, constant LR) carries no state, so with it the run is one uninterrupted run; with
- * momentum or Adam the state is reset every Δt steps.
+ * Trains once while pruning gradually: at the AGP update steps t₀, t₀+Δt, …, t₀+n·Δt every selected layer is pruned
+ * (smallest surviving |w| of the current weights) to the schedule's sparsity, inside one uninterrupted training run:
+ * the optimizer keeps its moments and the LR schedule runs across the updates (the trainer's `maskUpdate`), and
+ * newly pruned weights and their optimizer state become exactly 0.
  *
  * @throws RangeError for a bad schedule, `epochs`, or a run too short for one pruning interval; SecateursError
  *   `PRUNE_BAD_INPUT` for selectors that match nothing; what `train` throws.
@@ -82,8 +81,7 @@ export async function agpPrune(model: Model, trainSet: Dataset, options: AgpPrun
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(options.epochs) || options.epochs < 1) throw new RangeError(`'epochs' must be an integer >= 1, got ${options.epochs}.`);
   if (!Number.isSafeInteger(bs) || bs < 1 || bs > trainSet.count) throw new RangeError(`'batchSize' must be an integer in [1, ${trainSet.count}], got ${bs}.`);
-  const perEpoch = Math.floor(trainSet.count / bs);
-  const total = options.epochs * perEpoch;
+  const total = options.epochs * Math.floor(trainSet.count / bs);
   const startStep = options.startStep ?? 0;
   const steps = options.steps ?? Math.floor((total - 1 - startStep) / options.frequency);
   const schedule: AgpSchedule = { initial: options.initial ?? 0, final: options.final, startStep, frequency: options.frequency, steps };
@@ -92,25 +90,16 @@ export async function agpPrune(model: Model, trainSet: Dataset, options: AgpPrun
     throw new RangeError(`agpPrune: the last mask update (step ${startStep + steps * options.frequency}) must come before the run's ${total} steps end; lower 'steps', 'frequency' or 'startStep', or train longer.`);
   }
   let masks = denseMasks(scheduleTargets(model, options, 'agpPrune'));
-  let current = model;
   const trajectory: AgpPoint[] = [];
-  const starts = segments(schedule, total);
-  const orders = new Map<number, Int32Array>();
-  const orderOf = (e: number): Int32Array => orders.get(e) ?? orders.set(e, epochOrder(trainSet.count, { shuffle: true, seed, epoch: e })).get(e)!;
-  for (let j = 0; j < starts.length; j++) {
-    const t = starts[j]!;
-    const end = starts[j + 1] ?? total;
+  const update = (t: number, weights: ReadonlyMap<string, Float32Array>): MaskSet => {
     const target = agpSparsity(t, schedule);
-    masks = pruneToSparsity(current, masks, target);
+    masks = pruneWeightsToSparsity((name) => weights.get(name)!, masks, target);
     trajectory.push({ step: t, target, sparsity: 1 - remainingFraction(masks) });
-    const indices: number[] = [];
-    for (let u = t; u < end; u++) {
-      const order = orderOf(Math.floor(u / perEpoch));
-      const at = (u % perEpoch) * bs;
-      for (let i = 0; i < bs; i++) indices.push(order[at + i]!);
-    }
-    const run = await train(current, subset(trainSet, indices), { ...options.train, epochs: 1, batchSize: bs, dropLast: true, seed: seed + j, masks });
-    current = run.model;
-  }
-  return { model: current, plan: planOf(current, masks, options.final), trajectory, steps: total };
+    return masks;
+  };
+  const run = await train(model, trainSet, {
+    ...options.train, epochs: options.epochs, batchSize: bs, dropLast: true, seed, restoreBest: false,
+    maskUpdate: { at: updateSteps(schedule, total), update },
+  });
+  return { model: run.model, plan: planOf(run.model, masks, options.final), trajectory, steps: run.steps };
 }

@@ -51,7 +51,12 @@ export function pruneMore(weight: Float32Array, mask: Uint8Array, extra: number)
 
 /** Masks with each layer pruned up to round(sparsity · size) elements (never fewer than already pruned). */
 export function pruneToSparsity(model: Model, masks: MaskSet, sparsity: number): MaskSet {
-  return new Map([...masks].map(([name, m]) => [name, pruneMore(weightOf(model, name), m, Math.round(sparsity * m.length) - prunedCount(m))]));
+  return pruneWeightsToSparsity((name) => weightOf(model, name), masks, sparsity);
+}
+
+/** {@link pruneToSparsity} on weights given by name (e.g. a training run's current values). */
+export function pruneWeightsToSparsity(weight: (name: string) => Float32Array, masks: MaskSet, sparsity: number): MaskSet {
+  return new Map([...masks].map(([name, m]) => [name, pruneMore(weight(name), m, Math.round(sparsity * m.length) - prunedCount(m))]));
 }
 
 /** A plan recording `masks` (magnitude, element, layer scope). */

@@ -5,7 +5,7 @@ import { train } from '../../train/index.js';
 import type { PrunePlan } from '../masks/plan.js';
 import type { LayerSelection } from '../selectors.js';
 import { agpSparsity, checkAgp, type AgpSchedule } from './agp.js';
-import { denseMasks, planOf, pruneWeightsToSparsity, remainingFraction, scheduleTargets, type MaskSet } from './magnitude.js';
+import { denseMasks, planOf, pruneWeightsGlobally, pruneWeightsToSparsity, remainingFraction, scheduleTargets, type MaskSet } from './magnitude.js';
 import type { FinetuneOptions } from './retrain.js';
 
 /**
@@ -33,6 +33,11 @@ export interface AgpPruneOptions extends LayerSelection {
   readonly batchSize?: number;
   /** Seed of the batch order; default 0. */
   readonly seed?: number;
+  /**
+   * `layer` (default): every selected layer pruned to the schedule's sparsity; `global`: the schedule's sparsity over
+   * all selected weights together, smallest |w| first wherever they are (layers end at different sparsities).
+   */
+  readonly scope?: 'layer' | 'global';
   readonly train?: AgpTrainOptions;
 }
 
@@ -93,7 +98,7 @@ export async function agpPrune(model: Model, trainSet: Dataset, options: AgpPrun
   const trajectory: AgpPoint[] = [];
   const update = (t: number, weights: ReadonlyMap<string, Float32Array>): MaskSet => {
     const target = agpSparsity(t, schedule);
-    masks = pruneWeightsToSparsity((name) => weights.get(name)!, masks, target);
+    masks = (options.scope === 'global' ? pruneWeightsGlobally : pruneWeightsToSparsity)((name) => weights.get(name)!, masks, target);
     trajectory.push({ step: t, target, sparsity: 1 - remainingFraction(masks) });
     return masks;
   };
@@ -101,5 +106,5 @@ export async function agpPrune(model: Model, trainSet: Dataset, options: AgpPrun
     ...options.train, epochs: options.epochs, batchSize: bs, dropLast: true, seed, restoreBest: false,
     maskUpdate: { at: updateSteps(schedule, total), update },
   });
-  return { model: run.model, plan: planOf(run.model, masks, options.final), trajectory, steps: run.steps };
+  return { model: run.model, plan: planOf(run.model, masks, options.final, options.scope ?? 'layer'), trajectory, steps: run.steps };
 }

@@ -14,7 +14,7 @@
  */
 export { agpSparsity, checkAgp, type AgpSchedule } from './agp.js';
 export {
-  denseMasks, planOf, prunedCount, pruneMore, pruneToSparsity, remainingFraction, scheduleTargets, weightOf, type MaskSet,
+  denseMasks, planOf, prunedCount, pruneMore, pruneToSparsity, pruneWeightsGlobally, remainingFraction, scheduleTargets, weightOf, type MaskSet,
 } from './magnitude.js';
 export {
   geometricSparsity, iterative, masksOf, oneShot,

@@ -59,11 +59,34 @@ export function pruneWeightsToSparsity(weight: (name: string) => Float32Array, m
   return new Map([...masks].map(([name, m]) => [name, pruneMore(weight(name), m, Math.round(sparsity * m.length) - prunedCount(m))]));
 }
 
+/**
+ * Masks pruning the smallest surviving |w| across all layers together (Han's and SNIP's global ranking) until
+ * round(sparsity · all weights) are pruned; layers end with different sparsities. Ties: layer order, then index.
+ */
+export function pruneWeightsGlobally(weight: (name: string) => Float32Array, masks: MaskSet, sparsity: number): MaskSet {
+  const names = [...masks.keys()];
+  const out = new Map(names.map((n) => [n, masks.get(n)!.slice()]));
+  let size = 0;
+  let pruned = 0;
+  for (const m of masks.values()) { size += m.length; pruned += prunedCount(m); }
+  const extra = Math.round(sparsity * size) - pruned;
+  if (extra <= 0) return out;
+  const kept: { layer: number; index: number; mag: number }[] = [];
+  names.forEach((n, layer) => {
+    const w = weight(n);
+    const m = masks.get(n)!;
+    for (let i = 0; i < m.length; i++) if (m[i] === 1) kept.push({ layer, index: i, mag: Math.abs(w[i]!) });
+  });
+  kept.sort((a, b) => a.mag - b.mag || a.layer - b.layer || a.index - b.index);
+  for (let k = 0; k < Math.min(extra, kept.length); k++) out.get(names[kept[k]!.layer]!)![kept[k]!.index] = 0;
+  return out;
+}
+
 /** A plan recording `masks` (magnitude, element, layer scope). */
-export function planOf(model: Model, masks: MaskSet, sparsity: number): PrunePlan {
+export function planOf(model: Model, masks: MaskSet, sparsity: number, scope: 'layer' | 'global' = 'layer'): PrunePlan {
   return {
     format: 'secateurs/prune-plan', version: 1, criterion: 'magnitude', granularity: { kind: 'element' },
-    scope: { kind: 'layer', sparsity },
+    scope: { kind: scope, sparsity },
     layers: [...masks].map(([name, m]) => layerPlan(name, model.graph.requireValue(name).constant!.dims, m)),
   };
 }

@@ -12,6 +12,8 @@ import { registerGroups } from './commands/groups.js';
 import { registerSensitivity } from './commands/sensitivity.js';
 import { registerPrune } from './commands/prune.js';
 import { registerLottery } from './commands/lottery.js';
+import { registerReport } from './commands/report.js';
+import { registerRun } from './commands/run.js';
 
 /** Builds the `secateurs` command tree. Commands only parse and print; the work is library calls. */
 export function buildProgram(io: Io): Command {
@@ -23,7 +25,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerSensitivity, registerPrune, registerLottery, registerGroups, registerDemo]) {
+  for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerSensitivity, registerPrune, registerLottery, registerGroups, registerRun, registerDemo, registerReport]) {
     register(program, io);
   }
   return program;

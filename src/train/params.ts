@@ -85,10 +85,10 @@ export function trainableParams(model: Model, filter: ParamFilter = {}): ParamIn
       if (v && (v.constant?.size ?? 0) >= 2 && !runningStats.has(v)) take(v, 'operand', node);
     }
   }
+  // Graph order of first use, not initializer order: a model saved with sparse initializers lists those last when
+  // read back, and the parameter order must not depend on how the file stored them (checkpoints compare it).
   const out: ParamInfo[] = [];
-  for (const v of g.initializers) {
-    const hit = found.get(v);
-    if (!hit) continue;
+  for (const [v, hit] of found) {
     if (filter.include && !filter.include.test(v.name)) continue;
     if (filter.exclude && filter.exclude.test(v.name)) continue;
     const dims = v.constant!.dims;

@@ -17,14 +17,19 @@ export type ReshapeResult =
   | { readonly kind: 'coarsen'; readonly factor: number; readonly reason: string }
   | { readonly kind: 'block'; readonly reason: string };
 
-/** Element strides (product of the dims after each axis), or undefined when a dim is unknown. */
+/**
+ * Element strides (product of the dims after each axis). A stride is null left of an unknown dim: exports often
+ * leave leading dims unknown (a sequence length lost in shape arithmetic), and the axes right of them still map.
+ * Undefined when a dim is 0.
+ */
 function stridesOf(dims: readonly Dim[]): Dim[] | undefined {
   const out = new Array<Dim>(dims.length);
   let acc: Dim = 1;
   for (let a = dims.length - 1; a >= 0; a--) {
     out[a] = acc;
-    acc = mulDims(acc, dims[a] ?? null);
-    if (acc === null || acc === 0) return undefined;
+    const d = dims[a] ?? null;
+    if (d === 0) return undefined;
+    acc = mulDims(acc, d);
   }
   return out;
 }
@@ -54,7 +59,9 @@ function fmt(dims: readonly Dim[]): string {
 export function reshapeMap(from: readonly Dim[], to: readonly Dim[], axis: number, map: ChannelMap): ReshapeResult {
   const gin = stridesOf(from);
   const gout = stridesOf(to);
-  if (!gin || !gout) return { kind: 'block', reason: `reshape ${fmt(from)} → ${fmt(to)} has unknown or zero dims` };
+  const unknown: ReshapeResult = { kind: 'block', reason: `reshape ${fmt(from)} → ${fmt(to)} has unknown or zero dims` };
+  if (!gin || !gout || gin[axis] === null) return unknown;
+  const partial = [...from, ...to].includes(null);
   let m = map;
   for (;;) {
     const low = mulDims(gin[axis]!, m.inner);
@@ -66,7 +73,7 @@ export function reshapeMap(from: readonly Dim[], to: readonly Dim[], axis: numbe
       return { kind: 'map', axis: hit, map: { ...m, inner } };
     }
     const cut = largestCut(gout, low, high);
-    if (cut === undefined) return { kind: 'block', reason: `reshape ${fmt(from)} → ${fmt(to)} mixes channel axis ${axis} with other axes` };
+    if (cut === undefined) return partial ? unknown : { kind: 'block', reason: `reshape ${fmt(from)} → ${fmt(to)} mixes channel axis ${axis} with other axes` };
     if (m.block % cut === 0 && m.offset % cut === 0) {
       m = { ...m, span: m.span / cut, inner: m.inner * cut, block: m.block / cut, offset: m.offset / cut };
       continue;

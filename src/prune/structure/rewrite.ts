@@ -9,6 +9,7 @@
 import { SecateursError } from '../../errors.js';
 import type { DataType } from '../../ir/dtype.js';
 import type { Dim, Model, Node, Value } from '../../ir/graph.js';
+import { toposort } from '../../ir/passes.js';
 import { Tensor } from '../../ir/tensor.js';
 import { prunedShape, removedBefore, type RemovalTable } from './removal.js';
 import { sliceBounds } from './rules/slicing.js';
@@ -69,9 +70,31 @@ const reshape: Rewrite = (ctx) => {
   const free = (t: number[]): number => t.filter((d) => d === -1).length;
   let t = target(true);
   if (free(t) > 1) t = target(false);
-  if (free(t) > 1) throw new SecateursError('PRUNE_REWRITE', `Reshape '${ctx.node.name}': new shape [${y.join(', ')}] has more than one free dim.`);
-  setInput(ctx, 1, t, 'int64', 'pruned_shape');
+  if (free(t) <= 1) return setInput(ctx, 1, t, 'int64', 'pruned_shape');
+  spliceTarget(ctx, old, shapes(ctx, ctx.ref.output(0)).before, y);
 };
+
+/**
+ * A target with more than one dim unknown statically (computed by Shape arithmetic at run time) is kept, and only
+ * the entries of the axes that lost positions are replaced: target · keep + fresh, where keep is 0 and fresh the new
+ * size on those axes. Each replaced entry must have been a constant equal to the old size (the rule checked it).
+ */
+function spliceTarget(ctx: RewriteContext, old: readonly Dim[] | undefined, before: readonly Dim[], after: readonly Dim[]): void {
+  const changed = before.map((d, j) => d !== after[j]);
+  const bad = changed.flatMap((c, j) => (c && (old?.length !== before.length || old[j] !== before[j] || typeof after[j] !== 'number') ? [j] : []));
+  if (bad.length > 0) {
+    throw new SecateursError('PRUNE_REWRITE', `Reshape '${ctx.node.name}': new shape [${after.join(', ')}] has more than one free dim, and the target entries of axes ${bad.join(', ')} are not constants.`);
+  }
+  const g = ctx.out.graph;
+  const name = ctx.node.name || ctx.node.opType;
+  const keep = g.addInitializer(`${name}/keep_entries`, Tensor.fromArray('int64', [changed.length], changed.map((c) => (c ? 0 : 1))));
+  const fresh = g.addInitializer(`${name}/pruned_entries`, Tensor.fromArray('int64', [changed.length], after.map((d, j) => (changed[j] ? d as number : 0))));
+  const kept = g.addNode('Mul', [ctx.node.input(1)!, keep], { name: `${name}/keep` }).output(0)!;
+  const target = g.addNode('Add', [kept, fresh], { name: `${name}/splice` }).output(0)!;
+  [kept, target].forEach((v) => { v.dtype = 'int64'; v.shape = [changed.length]; });
+  ctx.node.setInput(1, target);
+  toposort(g);
+}
 
 const slice: Rewrite = (ctx) => {
   const data = ctx.ref.input(0)!;

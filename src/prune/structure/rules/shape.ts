@@ -5,7 +5,8 @@
  * Size and Constant carry no channels (a Reshape or Slice fed by shape arithmetic is rewritten from folded values).
  * @module
  */
-import type { ChannelRule, RewriteKind } from '../types.js';
+import type { Dim } from '../../../ir/graph.js';
+import type { ChannelRule, RewriteKind, RuleContext } from '../types.js';
 import { reshapeMap } from '../factors.js';
 import { IN, OUT, block, couple, link, normAxis, rankOf } from './common.js';
 
@@ -21,12 +22,27 @@ export function reshapeLike(rewrite?: RewriteKind): ChannelRule {
     if (r.kind === 'block') return block(r.reason);
     if (r.kind === 'coarsen') return r;
     if (rewrite === 'reshape') {
-      const zeroCopies = ctx.node.attrInt('allowzero', 0) === 0;
-      const free = y.filter((d, j) => typeof d !== 'number' && !(zeroCopies && x[j] === d));
-      if (free.length > 1) return block(`Reshape target has ${free.length} symbolic dims (${free.join(', ')}) that cannot all be written as -1`);
+      const why = targetUnwritable(ctx, x, y, fromIn ? r.axis : at.axis);
+      if (why) return block(why);
     }
     return couple([link(fromIn ? OUT(0) : IN(0), r.axis, r.map)], rewrite ? { rewrite } : {});
   };
+}
+
+/**
+ * Why a Reshape's target cannot be rewritten once output axis `axis` loses channels, or undefined. A static target
+ * is rebuilt with 0 (copy) or -1 (infer) for the dims not known as numbers, so at most one may need -1. Beyond that,
+ * a target computed at run time (Shape arithmetic over unknown dims) is kept and only its entry for the channel
+ * axis replaced, which needs that entry known statically.
+ */
+function targetUnwritable(ctx: RuleContext, x: readonly Dim[], y: readonly Dim[], axis: number): string | undefined {
+  const zeroCopies = ctx.node.attrInt('allowzero', 0) === 0;
+  const free = y.filter((d, j) => typeof d !== 'number' && !(zeroCopies && d !== null && x[j] === d));
+  if (free.length <= 1) return undefined;
+  const target = ctx.knownDims(IN(1));
+  if (target?.length === y.length && typeof y[axis] === 'number' && target[axis] === y[axis]) return undefined;
+  return `Reshape target has ${free.length} dims not known statically (${free.map((d) => d ?? '?').join(', ')}) ` +
+    `that cannot all be written as -1, and its entry for the channel axis ${axis} is not a constant`;
 }
 
 /** Transpose: axis a of the input is axis perm.indexOf(a) of the output. */

@@ -75,6 +75,20 @@ describe('inferShapes', () => {
     expect(y.shape).toEqual(['N', 12]);
   });
 
+  it('keeps the axes a Slice with run-time bounds does not touch (position ids sliced by sequence length)', () => {
+    const b = new GraphBuilder('t');
+    const x = b.input('x', 'float32', ['N', 'S', 64]);
+    const len = b.op('Gather', [b.op('Shape', [x]), b.initializer('one', Tensor.scalar('int64', 1))], { axis: 0 });
+    const end = b.op('Unsqueeze', [len, b.constI64('ax', [0])]);
+    const y = b.op('Slice', [x, b.constI64('s', [0]), b.op('Mul', [end, b.constI64('two', [2])]), b.constI64('axes', [1])]);
+    const z = b.op('Slice', [x, b.constI64('s2', [0]), end]);
+    b.output(y);
+    b.output(z);
+    inferShapes(b.model(13));
+    expect(y.shape).toEqual(['N', null, 64]);
+    expect(z.shape).toEqual([null, 'S', 64]);
+  });
+
   it('lists outputs of ops without a rule and never guesses downstream', () => {
     const b = new GraphBuilder('t');
     const x = b.input('x', 'float32', ['N', 4]);

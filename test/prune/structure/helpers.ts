@@ -61,11 +61,12 @@ export function zeroSinks(model: Model, dg: DependencyGraph, plan: StructuredPla
       const v = copy.graph.requireValue(m.tensor);
       const t = constantTensor(v)!;
       const perPeriod = new Set(e.prune.flatMap((c) => [...(m.indexMap.positions[c] ?? [])]));
-      const zero = new Set(expandPositions(perPeriod, m.indexMap.period, t.dims[m.axis]!));
+      const len = t.dims[m.axis]!;
+      const zero = new Uint8Array(len);
+      for (const p of expandPositions(perPeriod, m.indexMap.period, len)) zero[p] = 1;
       const data = t.toFloat32();
       const inner = t.dims.slice(m.axis + 1).reduce((a, b) => a * b, 1);
-      const len = t.dims[m.axis]!;
-      for (let i = 0; i < data.length; i++) if (zero.has(Math.floor(i / inner) % len)) data[i] = 0;
+      for (let i = 0; i < data.length; i++) if (zero[Math.floor(i / inner) % len] === 1) data[i] = 0;
       setConstant(v, Tensor.fromTyped('float32', t.dims, data));
     }
   }

@@ -73,8 +73,20 @@ export const slice: ShapeRule = (ctx) => {
   const axes = ctx.has(3) ? numbers(ctx.value(3)) : undefined;
   const steps = ctx.has(4) ? numbers(ctx.value(4)) : undefined;
   const known = starts && ends && (!ctx.has(3) || axes) && (!ctx.has(4) || steps);
+  // Without an axes input the axes are 0..n-1 for n starts (or ends), which a run-time bound leaves countable.
+  const count = (starts ?? ends)?.length;
+  const sliced = ctx.has(3) ? axes : count !== undefined ? range(count) : undefined;
+  if (!known && sliced) return sliceUnknownBounds(ctx, sliced);
   return sliceWith(ctx, known ? { starts, ends, axes, steps } : undefined);
 };
+
+/** Bounds known only at run time on known axes: those axes become unknown, every other axis keeps its dim. */
+function sliceUnknownBounds(ctx: ShapeContext, axes: readonly number[]): readonly OutputInfo[] {
+  const x = ctx.shape(0);
+  if (!x) return [{ dtype: ctx.dtype(0), shape: undefined }];
+  const sliced = new Set(axes.map((a) => normAxis(ctx, a, x.length)));
+  return [{ dtype: ctx.dtype(0), shape: x.map((d, i) => (sliced.has(i) ? null : d)) }];
+}
 
 /** Slice, opsets 1-9: starts, ends, axes as attributes. */
 export const sliceAttr: ShapeRule = (ctx: ShapeContext) => {

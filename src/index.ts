@@ -24,5 +24,15 @@ export * from './autodiff/index.js';
 export * from './train/index.js';
 export { runTraining, type TrainingJob, type TrainingReport } from './pipeline/train.js';
 export { measureModel, type Measurement, type MeasureOptions } from './report/measure.js';
+export {
+  parseRunRecord, readRunRecord, writeRunRecord, RUN_RECORD_FILE, RUN_RECORD_VERSION, RUN_STAGE_KINDS,
+  type BlockedGroup, type LayerRow, type RunRecord, type RunStage, type SensitivityRef, type RunStageKind, type StageLatency, type StageMetrics, type StageModel,
+} from './report/run-record.js';
+export { blockedGroups, measuredStage, stageModel, toolInfo, type StageInput } from './report/run-stage.js';
+export { buildRunReport, loadRunReport, stageFigures, RUN_REPORT_VERSION, type RunReport, type StageFigures } from './report/run-report.js';
+export { renderRunCharts, type RunChart } from './report/charts.js';
+export { renderRunHtml } from './report/html.js';
+export { renderRunMarkdown } from './report/markdown.js';
+export { writeRunReport, type WriteReportOptions, type WrittenReport } from './report/write.js';
 export * from './prune/index.js';
 export * from './prune/structure/index.js';

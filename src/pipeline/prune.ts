@@ -2,9 +2,9 @@ import { loadDataset, splitTrainVal, take, type Dataset } from '../data/index.js
 import type { Model } from '../ir/graph.js';
 import { applyMasks, planPruning, pruneReport, type CriterionName, type Granularity, type PrunePlan, type PruneReport } from '../prune/index.js';
 import {
-  applyStructuredPlan, buildDependencyGraph, planByRatio, scoreGroups, type GroupCriterion, type StructuredPlan,
+  checkStructuredOptions, measureLatency, pruneStructured, reconstructConsumers, type GroupCriterion, type GroupKind, type GroupNormalization,
+  type GroupReduction, type LatencyCheck, type LsqLayer, type StructuredOptions, type StructuredPlan, type StructuredResult,
 } from '../prune/structure/index.js';
-import { modelStats } from '../metrics/index.js';
 import { measureModel, type Measurement } from '../report/measure.js';
 import { compareModels, type CompareResult } from '../runtime/index.js';
 import { agpPrune, iterative } from '../prune/schedules/index.js';
@@ -27,8 +27,24 @@ export type PruneSchedule =
 export type PruneMode =
   | { readonly kind: 'unstructured'; readonly criterion: CriterionName; readonly scope: 'layer' | 'global'; readonly sparsity: number;
       readonly granularity?: Granularity; readonly exclude?: readonly RegExp[]; readonly keepClassifier?: boolean; readonly keepFirst?: boolean }
-  | { readonly kind: 'structured'; readonly criterion: GroupCriterion; readonly ratio?: number; readonly targetMacs?: number;
-      readonly roundTo?: number; readonly protect?: RegExp };
+  | { readonly kind: 'structured'; readonly criterion: GroupCriterion;
+      /** Exactly one of `ratio` (of every group's channels), `targetMacs` and `targetLatency` (fractions of the dense model's). */
+      readonly ratio?: number; readonly targetMacs?: number; readonly targetLatency?: number;
+      readonly roundTo?: number; readonly protect?: RegExp; readonly kinds?: readonly GroupKind[];
+      readonly reduction?: GroupReduction; readonly normalize?: GroupNormalization;
+      /** Latency table: JSON cache file, onnxruntime threads and batch the target refers to (defaults: none, 1, 1). */
+      readonly latency?: { readonly cache?: string; readonly threads?: number; readonly batch?: number } };
+
+/**
+ * Repair right after pruning, before any fine-tuning: `bn` re-computes BatchNorm running statistics from calibration
+ * data (no labels, no gradients); `lsq` refits every consumer of a pruned group by least squares to reproduce the
+ * original layer's outputs (structured only); `finetune` fine-tunes (`finetuneEpochs`, at least 1). Extend the
+ * union and the `switch` in {@link runPrune} together.
+ */
+export type RecoverMethod = 'none' | 'bn' | 'lsq' | 'finetune';
+
+/** Every recovery method, in the order the CLI lists them. */
+export const RECOVER_METHODS: readonly RecoverMethod[] = ['none', 'bn', 'lsq', 'finetune'];
 
 /** Options of {@link runPrune}. */
 export interface PruneJob {
@@ -39,11 +55,12 @@ export interface PruneJob {
   readonly data: string;
   /** Fine-tuning epochs after pruning (pruned weights stay zero); 0 for none. */
   readonly finetuneEpochs?: number;
-  /**
-   * Gradient-free repair before any fine-tuning: `bn` recomputes BatchNorm running statistics from calibration data
-   * flowing through the pruned network (no labels, no gradients). Default none.
-   */
+  /** Repair after pruning; default 'none' (or 'finetune' when `finetuneEpochs` >= 1 asks for it). */
+  readonly recover?: RecoverMethod;
+  /** The same as `recover: 'bn'` (the older spelling). */
   readonly recalibrate?: 'bn';
+  /** Training samples the least-squares refit (`recover: 'lsq'`) uses; default 1024. */
+  readonly lsqSamples?: number;
   readonly finetune?: Omit<TrainOptions, 'epochs' | 'masks' | 'valSet'>;
   /** Calibration samples (from the train split) for data-aware criteria (wanda); default 512. */
   readonly calibration?: number;
@@ -61,40 +78,115 @@ export interface PruneResult {
   readonly agreement: CompareResult;
   readonly report: PruneReport;
   readonly plan: { readonly unstructured?: PrunePlan; readonly structured?: StructuredPlan };
+  /** Structured pruning: the channel ratio, MACs, the latency the planner predicted and the one measured, the lsq report. */
+  readonly structured?: StructuredDetails;
+}
+
+/** What a structured prune planned, predicted and measured. */
+export interface StructuredDetails {
+  readonly ratio: number;
+  readonly macs: { readonly dense: number; readonly pruned: number };
+  /** With `targetLatency`: the planner's prediction and the whole pruned model measured against the dense one. */
+  readonly latency?: { readonly target: number; readonly predictedFraction: number; readonly predictedMs: number; readonly cached: boolean; readonly measured: LatencyCheck };
+  /** With `recover: 'lsq'`: one entry per consumer of a pruned group. */
+  readonly lsq?: readonly LsqLayer[];
 }
 
 /**
  * Prunes a classifier and measures it before and after: unstructured masks from any criterion (magnitude, random,
- * wanda, ...) at a layer-wise or global sparsity, or structured removal of coupled channel groups at a ratio or a MAC
- * target; then optional fine-tuning with the pruned weights held at zero. Every output model is checked against the
- * original on test data (agreement, KL) before fine-tuning.
+ * wanda, ...) at a layer-wise or global sparsity, or structured removal of coupled channel groups (weight, gradient or
+ * activation scores) at a ratio, a MAC target or a measured-latency target (the whole pruned model timed against the
+ * original afterwards); then the repair (`recover`: BatchNorm statistics, least squares) and optional fine-tuning with
+ * the pruned weights held at zero. Every output model is checked against the original on test data (agreement, KL)
+ * before repair. Options are checked before any data is loaded.
  *
  * @example
  * ```ts
  * const r = await runPrune(model, { data: 'mnist', mode: { kind: 'unstructured', criterion: 'magnitude', scope: 'global', sparsity: 0.9 }, finetuneEpochs: 1 });
  * console.log(r.report.compressionRatio, r.before.eval?.top1, r.after.eval?.top1);
+ * const s = await runPrune(model, { data: 'mnist', recover: 'lsq', mode: { kind: 'structured', criterion: 'taylor', targetLatency: 0.5, roundTo: 8 } });
+ * console.log(s.structured?.latency?.predictedFraction, s.structured?.latency?.measured.fraction);
  * ```
  */
 export async function runPrune(model: Model, job: PruneJob): Promise<PruneResult> {
   const log = job.log ?? (() => undefined);
+  const recover = recoverOf(job);
+  const schedule = job.schedule ?? { kind: 'oneshot' };
+  checkJob(job, recover, schedule);
   const [trainSet, test] = [await loadDataset(job.data, 'train'), await loadDataset(job.data, 'test')];
   const measureOpts = { ...(job.testLimit !== undefined ? { limit: job.testLimit } : {}) };
   const calib = take(trainSet, job.calibration ?? 512);
-  const schedule = job.schedule ?? { kind: 'oneshot' };
   if (schedule.kind !== 'oneshot') return scheduled(model, job, schedule, trainSet, test, log);
   // Plan and apply first: every problem with the options surfaces before the slower measurements run.
-  const { pruned, plan } = job.mode.kind === 'unstructured'
-    ? await pruneUnstructured(model, job.mode, calib, job.seed ?? 0, log)
-    : await pruneStructured(model, job.mode, job.seed ?? 0, log);
+  const structured = job.mode.kind === 'structured' ? await pruneStructured(model, structuredOptions(job.mode, calib, job.seed ?? 0, log)) : undefined;
+  const { pruned, plan } = structured
+    ? { pruned: structured.model, plan: { structured: structured.plan } }
+    : await pruneUnstructured(model, job.mode as Extract<PruneMode, { kind: 'unstructured' }>, calib, job.seed ?? 0, log);
+  const latency = structured?.latency && await verifyLatency(model, pruned, structured, log);
   log('measuring the original model');
   const before = await measureModel(model, test, measureOpts);
   const agreement = await compareModels(model, pruned, test, { limit: Math.min(job.testLimit ?? 2000, 2000) });
   log(`pruned: top-1 agreement with the original ${(agreement.top1Agreement * 100).toFixed(2)}%, KL ${agreement.klDivergence.toPrecision(3)}`);
-  const repaired = job.recalibrate === 'bn' ? await recalibrated(pruned, calib, log) : pruned;
-  const tuned = (job.finetuneEpochs ?? 0) > 0 ? await finetune(repaired, trainSet, job, log) : repaired;
+  let repaired = pruned;
+  let lsq: readonly LsqLayer[] | undefined;
+  switch (recover) {
+    case 'none': case 'finetune': break;
+    case 'bn': repaired = await recalibrated(pruned, calib, log); break;
+    case 'lsq': {
+      const r = await reconstructConsumers(model, pruned, structured!.graph, structured!.plan, take(trainSet, job.lsqSamples ?? 1024), { samples: job.lsqSamples ?? 1024, log });
+      [repaired, lsq] = [r.model, r.layers];
+      break;
+    }
+  }
+  const epochs = recover === 'finetune' ? Math.max(1, job.finetuneEpochs ?? 1) : job.finetuneEpochs ?? 0;
+  const tuned = epochs > 0 ? await finetune(repaired, trainSet, { ...job, finetuneEpochs: epochs }, log) : repaired;
   log('measuring the pruned model');
   const after = await measureModel(tuned, test, measureOpts);
-  return { model: tuned, before, after, agreement, report: await pruneReport(tuned), plan };
+  const details: StructuredDetails | undefined = structured && {
+    ratio: structured.ratio, macs: structured.macs, ...(latency ? { latency } : {}), ...(lsq ? { lsq } : {}),
+  };
+  return { model: tuned, before, after, agreement, report: await pruneReport(tuned), plan, ...(details ? { structured: details } : {}) };
+}
+
+function recoverOf(job: PruneJob): RecoverMethod {
+  if (job.recover !== undefined && job.recalibrate !== undefined && job.recover !== job.recalibrate) {
+    throw new RangeError(`'recalibrate: bn' and 'recover: ${job.recover}' disagree; give only 'recover'.`);
+  }
+  return job.recover ?? (job.recalibrate === 'bn' ? 'bn' : 'none');
+}
+
+/** Every check that needs no data: all problems of the job before any dataset is loaded. */
+function checkJob(job: PruneJob, recover: RecoverMethod, schedule: PruneSchedule): void {
+  if (!RECOVER_METHODS.includes(recover)) throw new RangeError(`'recover' must be one of ${RECOVER_METHODS.join(', ')}, got '${String(recover)}'.`);
+  if (recover === 'lsq' && job.mode.kind !== 'structured') throw new RangeError(`'recover: lsq' refits the consumers of removed channels; it needs structured pruning ('--structured').`);
+  if (recover === 'lsq' && schedule.kind !== 'oneshot') throw new RangeError(`'recover: lsq' needs the oneshot schedule, got '${schedule.kind}'.`);
+  if (job.lsqSamples !== undefined && !(Number.isSafeInteger(job.lsqSamples) && job.lsqSamples >= 1)) throw new RangeError(`'lsqSamples' must be an integer >= 1, got ${job.lsqSamples}.`);
+  if (job.mode.kind === 'structured') {
+    const m = job.mode;
+    const given = [m.ratio, m.targetMacs, m.targetLatency].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new RangeError(`structured pruning needs exactly one of 'ratio', 'targetMacs' or 'targetLatency', got ${given}.`);
+    checkStructuredOptions(structuredOptions(m, undefined, job.seed ?? 0, () => undefined), true);   // the calibration data comes from job.data
+    if (schedule.kind !== 'oneshot') throw new RangeError(`the '${schedule.kind}' schedule prunes by unstructured magnitude; structured pruning is oneshot.`);
+  }
+}
+
+function structuredOptions(m: Extract<PruneMode, { kind: 'structured' }>, calib: Dataset | undefined, seed: number, log: (l: string) => void): StructuredOptions {
+  const target: StructuredOptions['target'] = m.ratio !== undefined ? { kind: 'ratio', ratio: m.ratio }
+    : m.targetLatency !== undefined ? { kind: 'latency', keep: m.targetLatency, table: { ...m.latency, runs: 20 } }
+    : { kind: 'macs', keep: m.targetMacs ?? 0.5 };
+  return {
+    criterion: m.criterion, target, seed, log, ...(calib ? { data: calib } : {}),
+    ...(m.roundTo !== undefined ? { roundTo: m.roundTo } : {}), ...(m.protect ? { protect: m.protect } : {}), ...(m.kinds ? { kinds: m.kinds } : {}),
+    ...(m.reduction ? { reduction: m.reduction } : {}), ...(m.normalize ? { normalize: m.normalize } : {}),
+  };
+}
+
+/** The whole pruned model timed against the dense one (alternating rounds), beside the planner's prediction. */
+async function verifyLatency(model: Model, pruned: Model, r: StructuredResult, log: (l: string) => void): Promise<StructuredDetails['latency']> {
+  const l = r.latency!;
+  const measured = await measureLatency(model, pruned, { threads: l.table.key.threads, batch: l.table.key.batch, runs: 100 });
+  log(`latency: target ${l.target}, predicted ${l.predictedFraction.toFixed(3)}, measured ${measured.fraction.toFixed(3)} (${measured.prunedMs.toFixed(3)} / ${measured.denseMs.toFixed(3)} ms)`);
+  return { target: l.target, predictedFraction: l.predictedFraction, predictedMs: l.predictedMs, cached: l.cached, measured };
 }
 
 async function pruneUnstructured(model: Model, m: Extract<PruneMode, { kind: 'unstructured' }>, calib: Dataset, seed: number, log: (l: string) => void) {
@@ -109,32 +201,6 @@ async function pruneUnstructured(model: Model, m: Extract<PruneMode, { kind: 'un
     ...(m.keepClassifier ? { keepClassifier: true } : {}), ...(m.keepFirst ? { keepFirst: true } : {}),
   });
   return { pruned: applyMasks(model, plan), plan: { unstructured: plan } };
-}
-
-async function pruneStructured(model: Model, m: Extract<PruneMode, { kind: 'structured' }>, seed: number, log: (l: string) => void) {
-  const dg = buildDependencyGraph(model);
-  const scores = scoreGroups(dg, { criterion: m.criterion, seed });
-  const opts = { ...(m.roundTo ? { roundTo: m.roundTo } : {}), ...(m.protect ? { protect: m.protect } : {}) };
-  const ratio = m.ratio ?? await ratioForMacs(model, dg, scores, m.targetMacs ?? 0.5, opts);
-  log(`removing ${(ratio * 100).toFixed(1)}% of the channels of ${dg.groups.filter((g) => !g.blocked).length} groups (${m.criterion})`);
-  const plan = planByRatio(dg, scores, { ratio, ...opts });
-  return { pruned: applyStructuredPlan(model, plan, { graph: dg }), plan: { structured: plan } };
-}
-
-/** The channel ratio whose plan keeps `keep` of the model's MACs (bisection on the applied plans' MAC counts). */
-async function ratioForMacs(model: Model, dg: ReturnType<typeof buildDependencyGraph>, scores: ReturnType<typeof scoreGroups>,
-  keep: number, opts: { roundTo?: number; protect?: RegExp }): Promise<number> {
-  if (!(keep > 0 && keep <= 1)) throw new RangeError(`'targetMacs' must be in (0, 1], got ${keep}.`);
-  const macsOf = async (m: Model): Promise<number> => (await modelStats(m, { shapes: 'static' })).macs;
-  const dense = await macsOf(model);
-  let [lo, hi] = [0, 0.99];
-  for (let i = 0; i < 14; i++) {
-    const mid = (lo + hi) / 2;
-    const macs = await macsOf(applyStructuredPlan(model, planByRatio(dg, scores, { ratio: mid, ...opts }), { graph: dg }));
-    if (macs / dense > keep) lo = mid;
-    else hi = mid;
-  }
-  return hi;
 }
 
 async function recalibrated(model: Model, calib: Dataset, log: (l: string) => void): Promise<Model> {

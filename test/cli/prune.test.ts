@@ -100,7 +100,36 @@ describe('secateurs prune --structured', () => {
     const m = await loadModel(out);
     const bn = m.graph.nodes.find((n) => n.opType === 'BatchNormalization')!;
     expect(bn.input(3)!.constant!.toFloat32().some((v) => v !== 0)).toBe(true);
-    expect((await cli('prune', trained, '--data', data, '--recover', 'lsq', '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/'--recover' must be one of finetune, bn, none/);
+    expect((await cli('prune', trained, '--data', data, '--recover', 'lsq', '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/'--recover lsq' refits the layers after removed channels; it needs '--structured'/);
+    expect((await cli('prune', trained, '--data', data, '--recover', 'distill', '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/'--recover' must be one of none, bn, lsq, finetune, got 'distill'/);
+  });
+
+  it('--criterion taylor --recover lsq: neurons removed, the next layers refit by least squares', async () => {
+    const out = join(tempDir(), 'lsq.onnx');
+    const r = await cli('prune', trained, '--data', data, '--structured', 'neurons', '--criterion', 'taylor', '--ratio', '0.5', '--recover', 'lsq',
+      '--out', out, '--test-limit', '300', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as PruneJson & { structured: { ratio: number; lsq: { node: string; status: string; errorBefore: number; errorAfter: number }[] } };
+    expect(j.structured.ratio).toBe(0.5);
+    expect(j.structured.lsq.map((l) => [l.node, l.status])).toEqual([['fc2/Gemm', 'solved'], ['fc3/Gemm', 'solved']]);
+    for (const l of j.structured.lsq) expect(l.errorAfter).toBeLessThan(l.errorBefore);
+    expect((await loadModel(out)).graph.requireValue('fc1/weight').constant!.dims).toEqual([152, 784]);   // 150 rounded up to 8
+  });
+
+  it('--target-latency: plans on a cached lookup table and reports predicted and measured latency', async () => {
+    const [out, cache] = [join(tempDir(), 'lat.onnx'), join(tempDir(), 'latency.json')];
+    const args = ['prune', trained, '--data', data, '--structured', 'neurons', '--target-latency', '0.5', '--latency-cache', cache, '--out', out, '--test-limit', '100'];
+    const first = await cli(...args, '--json');
+    expect(first.code).toBe(0);
+    const j = JSON.parse(first.out) as { structured: { latency: { target: number; predictedFraction: number; cached: boolean; measured: { fraction: number } } } };
+    expect(j.structured.latency.target).toBe(0.5);
+    expect(j.structured.latency.predictedFraction).toBeLessThanOrEqual(0.5);
+    expect(j.structured.latency.cached).toBe(false);
+    expect(existsSync(cache)).toBe(true);
+    const second = await cli(...args);
+    expect(second.code).toBe(0);
+    expect(second.err).toMatch(/latency table from the cache/);
+    expect(second.out).toMatch(/latency target 50.00% of dense: predicted \d+\.\d\d% \(lookup table, cached\), measured \d+\.\d\d%/);
   });
 
   it('hits a MAC target', async () => {
@@ -133,7 +162,14 @@ describe('prune rejects bad input before any work', () => {
     [['--sparsity', '1.2'], 2, /'--sparsity' must be in \[0, 1\), got '1.2'/],
     [['--pattern', '5:4'], 2, /'--pattern' needs 1 <= N <= M, got 5:4/],
     [['--method', 'vibes'], 2, /'--method' must be one of magnitude/],
-    [['--structured', 'channels'], 2, /exactly one of '--ratio' or '--target-macs'/],
+    [['--structured', 'channels'], 2, /exactly one of '--ratio', '--target-macs' or '--target-latency'/],
+    [['--structured', 'channels', '--ratio', '0.5', '--target-latency', '0.5'], 2, /exactly one of '--ratio', '--target-macs' or '--target-latency'/],
+    [['--structured', 'kernels', '--ratio', '0.5'], 2, /'--structured' must be one of channels, neurons, heads, got 'kernels'/],
+    [['--structured', 'neurons', '--ratio', '0.5', '--criterion', 'vibes'], 2, /'--criterion' must be one of l1, l2, bn-scale, random, taylor, fisher, activation, got 'vibes'/],
+    [['--structured', 'neurons', '--target-latency', '0'], 2, /'--target-latency' must be in \(0, 1\], got '0'/],
+    [['--structured', 'neurons', '--ratio', '0.5', '--latency-cache', 'x.json'], 2, /'--latency-cache' applies to '--target-latency'/],
+    [['--structured', 'neurons', '--ratio', '0.5', '--reduction', 'median'], 2, /'--reduction' must be one of sum, mean, max, got 'median'/],
+    [['--target-latency', '0.5'], 2, /'--target-latency' applies to structured pruning; add '--structured channels,neurons,heads'/],
     [['--exclude', '.*'], 3, /leaves nothing to prune/],
     [['--schedule', 'agp'], 2, /needs 'finetuneEpochs' >= 1/],
     [['--schedule', 'iterative', '--finetune-epochs', '1', '--method', 'random'], 2, /prunes by unstructured magnitude/],

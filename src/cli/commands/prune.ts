@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { saveModel } from '../../onnx/index.js';
-import { runPrune, type PruneMode, type PruneResult, type PruneSchedule } from '../../pipeline/prune.js';
+import { RECOVER_METHODS, runPrune, type PruneMode, type PruneResult, type PruneSchedule, type RecoverMethod } from '../../pipeline/prune.js';
 import { CRITERIA, type CriterionName, type Granularity } from '../../prune/index.js';
-import type { GroupCriterion } from '../../prune/structure/index.js';
+import {
+  GROUP_CRITERIA, GROUP_KINDS, type GroupCriterion, type GroupKind, type GroupNormalization, type GroupReduction,
+} from '../../prune/structure/index.js';
 import { globals } from '../context.js';
 import { loadModelArg, parseIntOption, parseNumberOption } from '../model-arg.js';
 
@@ -27,17 +29,23 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--exclude <regex...>', 'leave layers whose weight name matches dense')
     .option('--keep-classifier', 'leave the layer feeding the output dense')
     .option('--keep-first', 'leave the layer reading the input dense')
-    .option('--structured <kind>', 'remove whole channels/neurons/heads (coupled groups): channels')
+    .option('--structured <kinds>', `remove whole coupled groups of these kinds (comma-separated): ${GROUP_KINDS.join(' | ')}`)
     .option('--ratio <x>', 'structured: fraction of each group\'s channels to remove')
     .option('--target-macs <x>', 'structured: keep this fraction of the MACs (e.g. 0.5)')
-    .option('--criterion <name>', 'structured group score: l1 | l2 | bn-scale | random', 'l2')
+    .option('--target-latency <x>', 'structured: keep this fraction of the measured onnxruntime latency (per-layer lookup table, verified at the end)')
+    .option('--latency-cache <file>', 'structured: JSON file caching latency tables (keyed by model hash, threads, batch)')
+    .option('--latency-batch <n>', 'structured: batch size the latency target refers to', '1')
+    .option('--latency-threads <n>', 'structured: onnxruntime threads the latency target refers to', '1')
+    .option('--criterion <name>', `structured group score: ${GROUP_CRITERIA.join(' | ')} (taylor, fisher, activation read calibration data)`, 'l2')
+    .option('--reduction <how>', 'structured: combine member scores by sum | mean | max', 'sum')
+    .option('--normalize <how>', 'structured: per-group score normalization none | sum | mean | max | standardize', 'none')
     .option('--round-to <n>', 'structured: keep channel counts that are multiples of n (faster CPU kernels)', '8')
     .option('--protect <regex>', 'structured: leave groups whose source layers match whole')
     .option('--schedule <kind>', 'oneshot | iterative (prune/fine-tune rounds) | agp (gradual, during fine-tuning)', 'oneshot')
     .option('--rounds <n>', 'iterative: prune/fine-tune rounds', '3')
     .option('--agp-frequency <steps>', 'agp: recompute masks every this many steps', '100')
     .option('--finetune-epochs <n>', 'fine-tune after pruning (per round for iterative), pruned weights held at zero', '0')
-    .option('--recover <method>', 'repair after pruning: finetune (same as --finetune-epochs, default 1 epoch) | bn (re-calibrate BatchNorm statistics, no labels) | none', 'none')
+    .option('--recover <method>', 'repair after pruning: none | bn (re-calibrate BatchNorm statistics, no labels) | lsq (refit the layers after removed channels by least squares; structured) | finetune (same as --finetune-epochs, default 1 epoch)', 'none')
     .option('--lr <x>', 'fine-tuning learning rate (Adam)', '0.0001')
     .option('--sparse-storage', 'save pruned tensors as ONNX sparse initializers when that makes the file smaller')
     .option('--test-limit <n>', 'report before/after on the first n test samples only')
@@ -49,13 +57,18 @@ export function registerPrune(program: Command, io: Io): void {
       const recover = recoverFrom(opts);
       const loaded = await loadModelArg(spec);
       const r = await runPrune(loaded.model, {
-        mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, ...(recover.bn ? { recalibrate: 'bn' as const } : {}),
+        mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, recover: recover.method,
         finetune: { lr: parseNumberOption('--lr', opts.lr, { min: 0, openMin: true }) }, seed: parseIntOption('--seed', opts.seed, 0),
         ...(opts.testLimit !== undefined ? { testLimit: parseIntOption('--test-limit', opts.testLimit, 1) } : {}),
         log: g.json || g.quiet ? undefined : (l) => io.err(l),
       });
       await saveModel(r.model, opts.out, { sparse: opts.sparseStorage ? 'all' : 'keep' });
-      if (g.json) printJson(io, { model: loaded.label, out: opts.out, mode, before: r.before, after: r.after, agreement: r.agreement, report: r.report });
+      if (g.json) {
+        printJson(io, {
+          model: loaded.label, out: opts.out, mode: { ...mode, ...('protect' in mode && mode.protect ? { protect: mode.protect.source } : {}) },
+          before: r.before, after: r.after, agreement: r.agreement, report: r.report, ...(r.structured ? { structured: r.structured } : {}),
+        });
+      }
       else io.out(formatPrune(loaded.label, opts.out, r, io.isTty));
     });
 }
@@ -64,20 +77,20 @@ interface PruneCliOptions {
   readonly data: string; readonly out: string; readonly method: string; readonly scope: string; readonly sparsity: string;
   readonly pattern?: string; readonly block?: string; readonly exclude?: string[]; readonly keepClassifier?: boolean;
   readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly targetMacs?: string;
-  readonly criterion: string; readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
+  readonly targetLatency?: string; readonly latencyCache?: string; readonly latencyBatch: string; readonly latencyThreads: string;
+  readonly criterion: string; readonly reduction: string; readonly normalize: string;
+  readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
   readonly lr: string; readonly sparseStorage?: boolean; readonly testLimit?: string; readonly seed: string;
   readonly schedule: string; readonly rounds: string; readonly agpFrequency: string; readonly recover: string;
 }
 
-/** --recover and --finetune-epochs together: fine-tuning epochs and whether to re-calibrate BatchNorm. */
-function recoverFrom(o: PruneCliOptions): { epochs: number; bn: boolean } {
+/** --recover and --finetune-epochs together: the repair and the fine-tuning epochs. */
+function recoverFrom(o: PruneCliOptions): { method: RecoverMethod; epochs: number } {
   const epochs = parseIntOption('--finetune-epochs', o.finetuneEpochs, 0);
-  switch (o.recover) {
-    case 'none': return { epochs, bn: false };
-    case 'finetune': return { epochs: Math.max(1, epochs), bn: false };
-    case 'bn': return { epochs, bn: true };
-    default: throw new RangeError(`'--recover' must be one of finetune, bn, none, got '${o.recover}' (distillation and least-squares reconstruction are not available yet).`);
-  }
+  const method = RECOVER_METHODS.find((m) => m === o.recover);
+  if (!method) throw new RangeError(`'--recover' must be one of ${RECOVER_METHODS.join(', ')}, got '${o.recover}'.`);
+  if (method === 'lsq' && o.structured === undefined) throw new RangeError(`'--recover lsq' refits the layers after removed channels; it needs '--structured'.`);
+  return { method, epochs: method === 'finetune' ? Math.max(1, epochs) : epochs };
 }
 
 function scheduleFrom(o: PruneCliOptions): PruneSchedule {
@@ -89,22 +102,23 @@ function scheduleFrom(o: PruneCliOptions): PruneSchedule {
   }
 }
 
-const GROUP_CRITERIA: readonly GroupCriterion[] = ['l1', 'l2', 'bn-scale', 'random'];
+function oneOf<T extends string>(flag: string, value: string, valid: readonly T[]): T {
+  const hit = valid.find((v) => v === value);
+  if (hit === undefined) throw new RangeError(`'${flag}' must be one of ${valid.join(', ')}, got '${value}'.`);
+  return hit;
+}
+
+/** Options that only structured pruning reads, by flag, when given. */
+function structuredOnly(o: PruneCliOptions): string[] {
+  const given: [string, unknown][] = [['--ratio', o.ratio], ['--target-macs', o.targetMacs], ['--target-latency', o.targetLatency], ['--latency-cache', o.latencyCache], ['--protect', o.protect]];
+  return given.filter(([, v]) => v !== undefined).map(([k]) => k);
+}
 
 /** Turns the options into a prune mode, checking every value before any work starts. */
 function modeFrom(o: PruneCliOptions): PruneMode {
-  if (o.structured !== undefined) {
-    if (o.structured !== 'channels') throw new RangeError(`'--structured' must be 'channels' (channels, neurons and heads are all channel groups), got '${o.structured}'.`);
-    const criterion = GROUP_CRITERIA.find((c) => c === o.criterion);
-    if (!criterion) throw new RangeError(`'--criterion' must be one of ${GROUP_CRITERIA.join(', ')}, got '${o.criterion}'.`);
-    if ((o.ratio === undefined) === (o.targetMacs === undefined)) throw new RangeError(`structured pruning needs exactly one of '--ratio' or '--target-macs'.`);
-    return {
-      kind: 'structured', criterion, roundTo: parseIntOption('--round-to', o.roundTo, 1),
-      ...(o.ratio !== undefined ? { ratio: parseNumberOption('--ratio', o.ratio, UNIT) } : {}),
-      ...(o.targetMacs !== undefined ? { targetMacs: parseNumberOption('--target-macs', o.targetMacs, { min: 0, max: 1, openMin: true }) } : {}),
-      ...(o.protect !== undefined ? { protect: new RegExp(o.protect) } : {}),
-    };
-  }
+  if (o.structured !== undefined) return structuredMode(o);
+  const stray = structuredOnly(o);
+  if (stray.length > 0) throw new RangeError(`${stray.map((f) => `'${f}'`).join(', ')} appl${stray.length > 1 ? 'y' : 'ies'} to structured pruning; add '--structured ${GROUP_KINDS.join(',')}'.`);
   if (!(o.method in CRITERIA)) throw new RangeError(`'--method' must be one of ${Object.keys(CRITERIA).join(', ')}, got '${o.method}'.`);
   if (o.scope !== 'layer' && o.scope !== 'global') throw new RangeError(`'--scope' must be layer or global, got '${o.scope}'.`);
   return {
@@ -132,13 +146,50 @@ function granularity(o: PruneCliOptions): Granularity | undefined {
   return undefined;
 }
 
-
-
+function structuredMode(o: PruneCliOptions): Extract<PruneMode, { kind: 'structured' }> {
+  const kinds = o.structured!.split(',').map((k) => oneOf('--structured', k.trim(), GROUP_KINDS));
+  const criterion: GroupCriterion = oneOf('--criterion', o.criterion, GROUP_CRITERIA);
+  const reduction: GroupReduction = oneOf('--reduction', o.reduction, ['sum', 'mean', 'max']);
+  const normalize: GroupNormalization = oneOf('--normalize', o.normalize, ['none', 'sum', 'mean', 'max', 'standardize']);
+  const targets = [o.ratio, o.targetMacs, o.targetLatency].filter((x) => x !== undefined).length;
+  if (targets !== 1) throw new RangeError(`structured pruning needs exactly one of '--ratio', '--target-macs' or '--target-latency'.`);
+  if (o.latencyCache !== undefined && o.targetLatency === undefined) throw new RangeError(`'--latency-cache' applies to '--target-latency'.`);
+  const fraction = { min: 0, max: 1, openMin: true };
+  return {
+    kind: 'structured', criterion, kinds: [...new Set<GroupKind>(kinds)], reduction, normalize, roundTo: parseIntOption('--round-to', o.roundTo, 1),
+    ...(o.ratio !== undefined ? { ratio: parseNumberOption('--ratio', o.ratio, UNIT) } : {}),
+    ...(o.targetMacs !== undefined ? { targetMacs: parseNumberOption('--target-macs', o.targetMacs, fraction) } : {}),
+    ...(o.targetLatency !== undefined ? {
+      targetLatency: parseNumberOption('--target-latency', o.targetLatency, fraction),
+      latency: {
+        batch: parseIntOption('--latency-batch', o.latencyBatch, 1), threads: parseIntOption('--latency-threads', o.latencyThreads, 1),
+        ...(o.latencyCache !== undefined ? { cache: o.latencyCache } : {}),
+      },
+    } : {}),
+    ...(o.protect !== undefined ? { protect: new RegExp(o.protect) } : {}),
+  };
+}
 
 function formatPrune(label: string, out: string, r: PruneResult, isTty: boolean): string {
   return [
     formatBeforeAfter(`${label} -> ${out}`, r.before, r.after, isTty),
     `compression ${fmtNum(r.report.compressionRatio)}x (all / nonzero parameters), theoretical speedup ${fmtNum(r.report.theoreticalSpeedup)}x (MACs / nonzero MACs); ` +
       `right after pruning, top-1 agreement with the original ${fmtPct(r.agreement.top1Agreement)}, KL ${fmtNum(r.agreement.klDivergence)}`,
+    ...(r.structured ? [formatStructured(r.structured)] : []),
   ].join('\n\n');
+}
+
+function formatStructured(d: NonNullable<PruneResult['structured']>): string {
+  const lines = [`structured: ${fmtPct(d.ratio)} of each pruned group's channels removed, MACs ${fmtPct(d.macs.pruned / d.macs.dense)} of dense`];
+  if (d.latency) {
+    const l = d.latency;
+    lines.push(`latency target ${fmtPct(l.target)} of dense: predicted ${fmtPct(l.predictedFraction)} (lookup table${l.cached ? ', cached' : ''}), ` +
+      `measured ${fmtPct(l.measured.fraction)} (${fmtNum(l.measured.prunedMs)} / ${fmtNum(l.measured.denseMs)} ms)`);
+  }
+  for (const l of d.lsq ?? []) {
+    lines.push(l.status === 'solved'
+      ? `lsq ${l.node}: relative output error ${fmtNum(l.errorBefore ?? NaN)} -> ${fmtNum(l.errorAfter ?? NaN)} (${l.unknowns} unknowns x ${l.outputs} outputs, ${l.rows} rows)`
+      : `lsq ${l.node} (${l.opType}) skipped: ${l.reason ?? ''}`);
+  }
+  return lines.join('\n');
 }

@@ -15,9 +15,25 @@
 export { buildDependencyGraph } from './analyze.js';
 export { applyStructuredPlan, type ApplyOptions } from './apply.js';
 export { describeGroups, type GroupRow } from './describe.js';
-export { planByRatio, roundKept, type RatioOptions } from './plan.js';
+export {
+  GROUP_KINDS, groupKind, planByRatio, planToTarget, roundKept, type GroupKind, type RatioOptions, type TargetOptions, type TargetPlan,
+} from './plan.js';
+export { keptLength, planMacs, removedCounts, type PlanMacs, type RemovedCount } from './macs.js';
+export { interpolate, layerMs, predictLatency, type ChannelAxis, type LatencyKey, type LatencyPrediction, type LatencyTable, type LayerTiming } from './latency.js';
+export { latencyKey, latencyTable, measureLatency, measureLatencyTable, type LatencyCheck, type LatencyTableOptions } from './latency-measure.js';
+export { reconstructConsumers, type LsqLayer, type LsqOptions, type LsqResult } from './lsq.js';
+export { solveSpd } from './linalg.js';
+export {
+  checkStructuredOptions, isDataCriterion, pruneStructured, type StructuredOptions, type StructuredResult, type StructuredTarget,
+} from './structured.js';
 export { CHANNEL_RULES, findChannelRule } from './registry.js';
-export { scoreGroups, type GroupCriterion, type GroupReduction, type ScoreOptions } from './score.js';
+export {
+  GROUP_CRITERIA, scoreGroups, type GroupCriterion, type GroupNormalization, type GroupReduction, type ScoreOptions,
+} from './score.js';
+export {
+  collectGroupStatistics, type ActivationStatistics, type ActivationSums, type DataCriterion, type GradientStatistics, type GroupStatistics,
+  type MemberSums, type StatisticsOptions,
+} from './statistics.js';
 export { seedMap } from './channel-map.js';
 export { IN, OUT, block, broadcast, couple, fromClasses, link, passThrough, unary, type CouplingClass, type Slot } from './rules/common.js';
 export type {

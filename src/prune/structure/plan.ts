@@ -1,10 +1,40 @@
 /**
  * Plans from scores: `planByRatio` removes the lowest-scoring channels of every prunable group, keeping counts that
  * are multiples of the runtime's channel block (`roundKept`) — odd channel counts defeat onnxruntime's CPU channel
- * blocking, so a rounded plan runs faster than an exact one with fewer MACs.
+ * blocking, so a rounded plan runs faster than an exact one with fewer MACs. `planToTarget` bisects that ratio until
+ * a cost of the plan (MACs, predicted latency) reaches a target.
  * @module
  */
 import type { DependencyGraph, Group, StructuredPlan } from './types.js';
+
+/**
+ * What a group's channels are: `channels` of a convolution, `neurons` of a fully-connected or recurrent layer, or
+ * attention `heads` (units wider than one position on the source weights).
+ */
+export type GroupKind = 'channels' | 'neurons' | 'heads';
+
+/** Every group kind, in the order the CLI lists them. */
+export const GROUP_KINDS: readonly GroupKind[] = ['channels', 'neurons', 'heads'];
+
+const CONV_OPS = new Set(['Conv', 'ConvTranspose']);
+
+/**
+ * The kind of a group: `heads` when a channel spans several source positions, `channels` when a source is a
+ * convolution, `neurons` otherwise (Gemm, MatMul, LSTM/GRU/RNN hidden units).
+ *
+ * @example
+ * ```ts
+ * groupKind(dg, dg.groups[0]!);   // 'channels' for a conv stem
+ * ```
+ */
+export function groupKind(dg: DependencyGraph, g: Group): GroupKind {
+  return kindOf(g, new Map(dg.model.graph.nodes.map((n) => [n.name, n.opType])));
+}
+
+function kindOf(g: Group, opTypes: ReadonlyMap<string, string>): GroupKind {
+  if (g.unit > 1) return 'heads';
+  return g.sources.some((s) => CONV_OPS.has(opTypes.get(s) ?? '')) ? 'channels' : 'neurons';
+}
 
 /**
  * The number of channels to keep: `n` rounded up to a multiple of `multiple` (at least one multiple). Rounding up
@@ -34,6 +64,8 @@ export interface RatioOptions {
   readonly roundTo?: number;
   /** Groups any of whose source layers (node names: the layers whose outputs would shrink) match are left whole. */
   readonly protect?: RegExp;
+  /** Only groups of these kinds are pruned; default all. */
+  readonly kinds?: readonly GroupKind[];
 }
 
 function gcd(a: number, b: number): number {
@@ -62,10 +94,12 @@ export function planByRatio(dg: DependencyGraph, scores: ReadonlyMap<number, Flo
   if (!(ratio >= 0 && ratio < 1)) throw new RangeError(`'ratio' must be in [0, 1), got ${ratio}.`);
   const roundTo = options.roundTo ?? 1;
   if (!Number.isInteger(roundTo) || roundTo < 1) throw new RangeError(`'roundTo' must be an integer >= 1, got ${roundTo}.`);
+  const kinds = options.kinds && new Set(options.kinds);
+  const opTypes = kinds && new Map(dg.model.graph.nodes.map((n) => [n.name, n.opType]));
   const groups: { id: number; prune: number[] }[] = [];
   for (const g of dg.groups) {
     const s = scores.get(g.id);
-    if (g.blocked || !s || isProtected(g, options.protect)) continue;
+    if (g.blocked || !s || isProtected(g, options.protect) || (kinds && !kinds.has(kindOf(g, opTypes!)))) continue;
     const step = roundTo / gcd(roundTo, g.unit);
     const keep = Math.min(g.channels, roundKept(Math.round(g.channels * (1 - ratio)), step));
     if (keep >= g.channels) continue;
@@ -73,4 +107,65 @@ export function planByRatio(dg: DependencyGraph, scores: ReadonlyMap<number, Flo
     groups.push({ id: g.id, prune: order.slice(0, g.channels - keep).sort((a, b) => a - b) });
   }
   return { groups };
+}
+
+/** Options of {@link planToTarget}: those of {@link planByRatio} except the ratio, which is searched. */
+export interface TargetOptions extends Omit<RatioOptions, 'ratio'> {
+  /** What a plan costs (MACs left, predicted milliseconds, ...); must not grow as more channels go. */
+  readonly cost: (plan: StructuredPlan) => number;
+  /** The cost to reach, in the cost's unit (e.g. `0.5 * denseMacs`). */
+  readonly target: number;
+  /** Bisection steps; default 24 (the ratio to within 1e-7, finer than one channel of any group). */
+  readonly steps?: number;
+}
+
+/** What {@link planToTarget} found. */
+export interface TargetPlan {
+  readonly plan: StructuredPlan;
+  /** The channel ratio of the plan. */
+  readonly ratio: number;
+  /** The plan's cost; at most the target when `reached`. */
+  readonly cost: number;
+  /** The cost of pruning nothing. */
+  readonly denseCost: number;
+  /** False when even the largest ratio (every prunable group down to one rounded block) stays above the target. */
+  readonly reached: boolean;
+}
+
+/** The largest ratio searched: every group keeps its smallest rounded count. */
+const MAX_RATIO = 0.999;
+
+/**
+ * The smallest channel ratio whose {@link planByRatio} plan costs at most `target`, by bisection on the ratio. Kept
+ * counts change in steps, so the result is the first step at or below the target; with an unreachable target the
+ * most pruned plan comes back with `reached: false` for the caller to report.
+ *
+ * @throws RangeError for a target that is not a finite number >= 0, or bad `steps` / ratio options.
+ * @example
+ * ```ts
+ * const macs = planMacs(dg);
+ * const r = planToTarget(dg, scores, { cost: (p) => macs.of(p), target: 0.5 * macs.dense, roundTo: 8 });
+ * r.cost / r.denseCost;   // <= 0.5 when r.reached
+ * ```
+ */
+export function planToTarget(dg: DependencyGraph, scores: ReadonlyMap<number, Float32Array>, options: TargetOptions): TargetPlan {
+  const { cost, target, steps = 24, ...rest } = options;
+  if (!(Number.isFinite(target) && target >= 0)) throw new RangeError(`'target' must be a finite number >= 0, got ${target}.`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > 60) throw new RangeError(`'steps' must be an integer in [1, 60], got ${steps}.`);
+  const at = (ratio: number): { plan: StructuredPlan; cost: number } => {
+    const plan = planByRatio(dg, scores, { ...rest, ratio });
+    return { plan, cost: cost(plan) };
+  };
+  const dense = at(0);
+  if (dense.cost <= target) return { ...dense, ratio: 0, denseCost: dense.cost, reached: true };
+  let best = at(MAX_RATIO);
+  if (best.cost > target) return { ...best, ratio: MAX_RATIO, denseCost: dense.cost, reached: false };
+  let [lo, hi] = [0, MAX_RATIO];
+  for (let i = 0; i < steps; i++) {
+    const mid = (lo + hi) / 2;
+    const r = at(mid);
+    if (r.cost > target) lo = mid;
+    else [hi, best] = [mid, r];
+  }
+  return { ...best, ratio: hi, denseCost: dense.cost, reached: true };
 }

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../../src/onnx/index.js';
+import { modelStats } from '../../../src/metrics/index.js';
+import {
+  applyStructuredPlan, buildDependencyGraph, groupKind, planByRatio, planMacs, planToTarget, scoreGroups,
+} from '../../../src/prune/structure/index.js';
+import { buildZooModel, type ZooName } from '../../../src/zoo/index.js';
+import { randomPlan } from './helpers.js';
+
+const macsOf = async (m: Parameters<typeof modelStats>[0]): Promise<number> => (await modelStats(m, { shapes: 'static' })).macs;
+
+describe('planMacs', () => {
+  it.each(['lenet5', 'resnet-small', 'mobilenetv2-small', 'vit-tiny'] as ZooName[])('%s: equals modelStats of the applied plan', async (name) => {
+    const model = buildZooModel(name);
+    const dg = buildDependencyGraph(model);
+    const macs = planMacs(dg);
+    expect(macs.dense).toBe(await macsOf(model));
+    for (const [seed, fraction] of [[1, 0.25], [2, 0.5], [3, 0.8]] as const) {
+      const plan = randomPlan(dg, seed, fraction);
+      expect(macs.of(plan)).toBe(await macsOf(applyStructuredPlan(model, plan, { graph: dg })));
+    }
+  });
+
+  it('PyTorch resnet18 (64x64): equals modelStats at a rounded ratio', async () => {
+    const model = await loadModel(new URL('../../../fixtures/pytorch/resnet18.onnx', import.meta.url).pathname);
+    const dg = buildDependencyGraph(model);
+    const plan = planByRatio(dg, scoreGroups(dg, { criterion: 'l2' }), { ratio: 0.4, roundTo: 8 });
+    expect(planMacs(dg).of(plan)).toBe(await macsOf(applyStructuredPlan(model, plan, { graph: dg })));
+  });
+});
+
+describe('planToTarget', () => {
+  const model = buildZooModel('resnet-small');
+  const dg = buildDependencyGraph(model);
+  const scores = scoreGroups(dg, { criterion: 'l1' });
+  const macs = planMacs(dg);
+
+  it('finds the smallest ratio whose plan meets the target', () => {
+    for (const keep of [0.8, 0.5, 0.3]) {
+      const r = planToTarget(dg, scores, { cost: (p) => macs.of(p), target: keep * macs.dense, roundTo: 1 });
+      expect(r.reached).toBe(true);
+      expect(r.cost).toBeLessThanOrEqual(keep * macs.dense);
+      expect(r.cost).toBe(macs.of(r.plan));
+      expect(r.plan).toEqual(planByRatio(dg, scores, { ratio: r.ratio, roundTo: 1 }));
+      // A ratio a bit smaller keeps one more channel somewhere and misses the target.
+      expect(macs.of(planByRatio(dg, scores, { ratio: r.ratio - 1e-3, roundTo: 1 }))).toBeGreaterThan(keep * macs.dense);
+    }
+  });
+
+  it('reports an unreachable target with the most pruned plan; no work for a target above dense', () => {
+    const r = planToTarget(dg, scores, { cost: (p) => macs.of(p), target: 0.001 * macs.dense, roundTo: 8 });
+    expect(r.reached).toBe(false);
+    expect(r.cost).toBeGreaterThan(0.001 * macs.dense);
+    expect(planToTarget(dg, scores, { cost: (p) => macs.of(p), target: macs.dense }).plan.groups).toEqual([]);
+    expect(() => planToTarget(dg, scores, { cost: () => 0, target: -1 })).toThrow("'target' must be a finite number >= 0, got -1.");
+    expect(() => planToTarget(dg, scores, { cost: () => 0, target: 1, steps: 0 })).toThrow("'steps' must be an integer in [1, 60], got 0.");
+  });
+});
+
+describe('group kinds', () => {
+  it('conv channels, fully-connected neurons, attention heads; plans restricted to kinds', () => {
+    const lenet = buildDependencyGraph(buildZooModel('lenet5'));
+    expect(lenet.groups.map((g) => groupKind(lenet, g))).toEqual(['channels', 'channels', 'neurons', 'neurons']);
+    const scores = scoreGroups(lenet);
+    expect(planByRatio(lenet, scores, { ratio: 0.5, kinds: ['neurons'] }).groups.map((g) => g.id)).toEqual([2]);
+    expect(planByRatio(lenet, scores, { ratio: 0.5, kinds: ['channels'] }).groups.map((g) => g.id)).toEqual([0, 1]);
+    const vit = buildDependencyGraph(buildZooModel('vit-tiny'));
+    expect(vit.groups.filter((g) => !g.blocked).map((g) => groupKind(vit, g))).toEqual(['heads', 'neurons', 'heads', 'neurons']);
+  });
+});

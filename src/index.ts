@@ -23,6 +23,9 @@ export { runDemo, type DemoOptions, type DemoReport } from './pipeline/demo.js';
 export * from './autodiff/index.js';
 export * from './train/index.js';
 export { runTraining, type TrainingJob, type TrainingReport } from './pipeline/train.js';
+export {
+  runPrune, RECOVER_METHODS, type PruneJob, type PruneMode, type PruneResult, type PruneSchedule, type RecoverMethod, type StructuredDetails,
+} from './pipeline/prune.js';
 export { measureModel, type Measurement, type MeasureOptions } from './report/measure.js';
 export {
   parseRunRecord, readRunRecord, writeRunRecord, RUN_RECORD_FILE, RUN_RECORD_VERSION, RUN_STAGE_KINDS,
@@ -36,3 +39,11 @@ export { renderRunMarkdown } from './report/markdown.js';
 export { writeRunReport, type WriteReportOptions, type WrittenReport } from './report/write.js';
 export * from './prune/index.js';
 export * from './prune/structure/index.js';
+export {
+  quantizeModel, QUANTIZE_MODES, calibrate, CALIBRATION_METHODS, inspectFusion, INTEGER_KERNELS, convertFp16, FP16_CPU_OPS,
+  quantizeSymmetric, dequantize, symmetricParams, affineParams, qRange, roundHalfEven, intTensor, LAYER_RULES, DEFAULT_OP_TYPES,
+  type QuantizeOptions, type QuantizeResult, type QuantizeMode, type QuantizedLayer, type SkippedLayer, type NodeFilter,
+  type WeightType, type WeightOnlyFormat, type CalibrationMethod, type CalibrationOptions, type ActivationRange,
+  type FusionReport, type Fp16Settings, type Fp16Summary, type QuantType, type QuantizedTensor, type ScaleZero, type SymmetricOptions,
+} from './quantize/index.js';
+export * from './export/index.js';

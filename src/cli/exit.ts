@@ -15,7 +15,7 @@ export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3, check: 4, interrup
  * Error codes that mean "the user's input cannot be processed" (a bad file, an unsupported op, a plan that cannot be
  * met, training that diverged) rather than "the tool is broken".
  */
-const INPUT_PREFIXES = ['ONNX_', 'DATA_', 'TENSOR_', 'IR_', 'RUNTIME_', 'ZOO_', 'SHAPE_', 'PRUNE_', 'TRAIN_', 'AUTODIFF_', 'RECIPE_'];
+const INPUT_PREFIXES = ['ONNX_', 'DATA_', 'TENSOR_', 'IR_', 'RUNTIME_', 'ZOO_', 'SHAPE_', 'PRUNE_', 'TRAIN_', 'AUTODIFF_', 'RECIPE_', 'QUANT_', 'EXPORT_'];
 
 /** Raised by commands whose check (threshold) fails; exits with code 4. */
 export class CheckFailed extends SecateursError {

@@ -12,6 +12,8 @@ import { registerGroups } from './commands/groups.js';
 import { registerSensitivity } from './commands/sensitivity.js';
 import { registerPrune } from './commands/prune.js';
 import { registerLottery } from './commands/lottery.js';
+import { registerQuantize } from './commands/quantize.js';
+import { registerExport } from './commands/export.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 
@@ -28,6 +30,8 @@ export function buildProgram(io: Io): Command {
   for (const register of [registerInspect, registerEval, registerBench, registerCompare, registerZoo, registerTrain, registerSensitivity, registerPrune, registerLottery, registerGroups, registerRun, registerDemo, registerReport]) {
     register(program, io);
   }
+  registerQuantize(program, io);
+  registerExport(program, io);
   return program;
 }
 

@@ -38,6 +38,12 @@ export interface SessionOptions {
    * source is decoded for this; without `freeDims` it goes to onnxruntime untouched).
    */
   readonly freeDims?: Readonly<Record<string, number>>;
+  /**
+   * Where onnxruntime writes the graph it runs, after its optimizations at `optimization` (an ONNX file). This is how
+   * fusions are checked (QDQ pairs becoming QLinearConv, DequantizeLinear + MatMul becoming MatMulNBits). The file is
+   * written while the session is created; the folder must exist.
+   */
+  readonly optimizedModelPath?: string;
 }
 
 /** Name, element type and shape of a session input or output as onnxruntime reports it (`null`: unknown dim). */
@@ -165,6 +171,7 @@ function ortOptions(o: SessionOptions): InferenceSession.SessionOptions {
     executionMode: 'sequential',
     logSeverityLevel: 3,
     ...(o.memoryArena === false ? { enableCpuMemArena: false, enableMemPattern: false } : {}),
+    ...(o.optimizedModelPath !== undefined ? { optimizedModelFilePath: o.optimizedModelPath } : {}),
   };
 }
 

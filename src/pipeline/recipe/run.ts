@@ -18,6 +18,7 @@ import { readRunRecord, writeRunRecord, type RunRecord, type RunStage } from '..
 import { measuredStage, stageModel, toolInfo } from '../../report/run-stage.js';
 import { compareModels } from '../../runtime/index.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import type { StepReport } from '../../train/index.js';
 import { buildZooModel } from '../../zoo/index.js';
 import type { LoadedRecipe } from './check.js';
 import type { Recipe, Stage } from './schema.js';
@@ -33,6 +34,8 @@ export interface RunRecipeOptions {
   readonly log?: (line: string) => void;
   /** Aborting stops a training stage after its current step (writing a checkpoint) and rejects with `TRAIN_ABORTED`. */
   readonly signal?: AbortSignal;
+  /** Called after every optimizer step of a training stage (`stage`: its 0-based index in the recipe). */
+  readonly onStep?: (stage: number, report: StepReport) => void;
 }
 
 /** What {@link runRecipe} returns. */
@@ -110,15 +113,18 @@ export async function runRecipe(loaded: LoadedRecipe, options: RunRecipeOptions 
     const t0 = performance.now();
     const out = await runStage(stage, model, {
       original, trainSet: data.train, calib: data.calib, workDir, seed: recipe.seed ?? 0, resolvePath,
-      progress: options.progress ?? false, log, signal: options.signal,
+      progress: options.progress ?? false, log, signal: options.signal, onStep: options.onStep && ((r: StepReport) => options.onStep!(i, r)),
     });
     const seconds = (performance.now() - t0) / 1000;
     const file = i === recipe.stages.length - 1 ? join(dir, recipe.outputs?.model ?? `${name}.onnx`) : `${workDir}.onnx`;
-    await saveModel(out.model, file, { sparse: 'all' });
+    if (out.write) await out.write(file);
+    else await saveModel(out.model, file, { sparse: 'all' });
     model = out.model;
     log(`  verifying: onnxruntime loads it, outputs vs the original on ${Math.min(COMPARE_SAMPLES, data.test.count)} test samples, measuring`);
     const agreement = await compareModels(original, await loadModel(file), data.test, { limit: COMPARE_SAMPLES });
-    const m = await measure(model);
+    const measured = await measure(model);
+    // An export's file is its own encoding: its sizes are the file's, not those of the model re-encoded densely.
+    const m = out.size ? { ...measured, summary: { ...measured.summary, fileBytes: out.size.raw, gzipBytes: out.size.gzip } } : measured;
     const notes = [...out.notes, `top-1 agreement with the original ${(100 * agreement.top1Agreement).toFixed(2)}%, KL ${agreement.klDivergence.toPrecision(3)}`];
     const rs = measuredStage({
       name: label, kind: stage.kind, measurement: m, previous: record.stages[record.stages.length - 1], durationS: seconds,

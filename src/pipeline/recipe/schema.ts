@@ -6,8 +6,7 @@
 
 /** Criteria of an unstructured `prune` stage. */
 export const PRUNE_CRITERIA = ['magnitude', 'random', 'taylor', 'taylor-squared', 'fisher', 'snip', 'wanda'] as const;
-/** Group criteria of a `structured` stage. */
-export const GROUP_CRITERIA = ['l1', 'l2', 'bn-scale', 'random'] as const;
+import { GROUP_CRITERIA, GROUP_KINDS, type GroupCriterion, type GroupKind } from '../../prune/structure/index.js';
 /** Stage kinds, in the order a recipe may use them (see `check.ts`). */
 export const STAGE_KINDS = ['prune', 'structured', 'finetune', 'distill', 'recalibrate', 'quantize', 'export'] as const;
 
@@ -59,16 +58,25 @@ export interface PruneStage {
 /** Structured pruning: coupled channel groups physically removed. */
 export interface StructuredStage {
   readonly kind: 'structured';
-  /** Default `l2`. */
-  readonly criterion?: (typeof GROUP_CRITERIA)[number];
-  /** Fraction of each group's channels removed; or use `targetMacs`. */
+  /** Default `l2`. `taylor`, `fisher` and `activation` use the calibration hold-out. */
+  readonly criterion?: GroupCriterion;
+  /** Group kinds pruned; default all (`channels`, `neurons`, `heads`). */
+  readonly groups?: readonly GroupKind[];
+  /** Exactly one target: a fraction of every group's channels removed, ... */
   readonly ratio?: number;
-  /** Fraction of the MACs to remove, in (0, 1): the ratio is searched to reach it. */
+  /** ... the fraction of the dense model's MACs to keep, in (0, 1), ... */
   readonly targetMacs?: number;
+  /** ... or the fraction of its measured onnxruntime latency (batch 1, one thread) to keep, in (0, 1). */
+  readonly targetLatency?: number;
   /** Keep channel counts multiples of this (faster kernels). */
   readonly roundTo?: number;
   /** Regular expression of layers whose channels are protected (input stem, classifier). */
   readonly protect?: string;
+  /**
+   * Refit the layers that read removed channels by least squares on the calibration hold-out, so their outputs match
+   * the original's (Kwon 2022 / ThiNet; no training). Default false.
+   */
+  readonly lsq?: boolean;
 }
 
 /** Fine-tuning with the pruned weights held at exactly zero. */
@@ -155,6 +163,7 @@ export interface Recipe {
 const fraction = { type: 'number', minimum: 0, exclusiveMaximum: 1 } as const;
 const unit = { type: 'number', minimum: 0, maximum: 1 } as const;
 const posInt = { type: 'integer', minimum: 1 } as const;
+const openUnit = { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } as const;
 const patterns = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
 const trainProps = {
   epochs: posInt,
@@ -203,7 +212,10 @@ export const RECIPE_SCHEMA = {
             train: { type: 'object', properties: trainProps, required: ['epochs'], additionalProperties: false },
             exclude: patterns, keepClassifier: { type: 'boolean' }, keepFirst: { type: 'boolean' },
           }),
-          stage('structured', { criterion: { enum: GROUP_CRITERIA }, ratio: fraction, targetMacs: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }, roundTo: posInt, protect: { type: 'string' } }),
+          stage('structured', {
+            criterion: { enum: GROUP_CRITERIA }, groups: { type: 'array', items: { enum: GROUP_KINDS }, minItems: 1, uniqueItems: true },
+            ratio: fraction, targetMacs: openUnit, targetLatency: openUnit, roundTo: posInt, protect: { type: 'string' }, lsq: { type: 'boolean' },
+          }),
           stage('finetune', trainProps, ['epochs']),
           stage('distill', { ...trainProps, teacher: { type: 'string', minLength: 1 }, alpha: unit, temperature: { type: 'number', exclusiveMinimum: 0 } }, ['epochs']),
           stage('recalibrate', { samples: posInt }),

@@ -9,11 +9,13 @@ import { take } from '../../data/index.js';
 import type { Model } from '../../ir/graph.js';
 import { allocateSparsity, analyzeSensitivity, applyMasks, planPruning, type Granularity, type SensitivityResult } from '../../prune/index.js';
 import { agpPrune } from '../../prune/schedules/index.js';
-import { applyStructuredPlan, buildDependencyGraph, planByRatio, scoreGroups } from '../../prune/structure/index.js';
+import { pruneStructured, reconstructConsumers, type StructuredTarget } from '../../prune/structure/index.js';
+import { quantizeModel } from '../../quantize/index.js';
+import { exportModel, writeExport } from '../../export/index.js';
 import { blockedGroups } from '../../report/run-stage.js';
 import type { BlockedGroup } from '../../report/run-record.js';
-import { createGradientSource, recalibrateBatchNorm, train, zeroMasks, type TrainOptions } from '../../train/index.js';
-import type { FinetuneStage, PruneStage, Stage, StructuredStage, TrainSettings } from './schema.js';
+import { createGradientSource, recalibrateBatchNorm, train, zeroMasks, type StepReport, type TrainOptions } from '../../train/index.js';
+import type { ExportStage, FinetuneStage, PruneStage, QuantizeStage, Stage, StructuredStage, TrainSettings } from './schema.js';
 
 /** What a stage works with. */
 export interface StageContext {
@@ -29,6 +31,8 @@ export interface StageContext {
   readonly progress: boolean;
   readonly log: (line: string) => void;
   readonly signal?: AbortSignal | undefined;
+  /** Called after every optimizer step of a training stage. */
+  readonly onStep?: ((report: StepReport) => void) | undefined;
 }
 
 /** What a stage hands back. */
@@ -37,6 +41,10 @@ export interface StageOutput {
   readonly notes: readonly string[];
   readonly blocked?: readonly BlockedGroup[];
   readonly sensitivity?: { readonly result: SensitivityResult; readonly allocation: Readonly<Record<string, number>> };
+  /** Writes the stage's file when it is not the model saved as it is (an export's exact bytes). */
+  readonly write?: (file: string) => Promise<void>;
+  /** The written file's raw and gzip sizes, when `write` decides them. */
+  readonly size?: { readonly raw: number; readonly gzip: number };
 }
 
 /** A short name for a stage in tables and the run record, e.g. `prune global 90%`. */
@@ -44,7 +52,7 @@ export function stageLabel(s: Stage): string {
   const pct = (v: number): string => `${+(v * 100).toFixed(1)}%`;
   switch (s.kind) {
     case 'prune': return `prune ${s.granularity && s.granularity !== 'element' ? `${s.granularity} ` : ''}${s.scope ?? 'global'}${s.sparsity !== undefined ? ` ${pct(s.sparsity)}` : ''}${s.schedule === 'agp' ? ' agp' : ''}`;
-    case 'structured': return `structured ${s.targetMacs !== undefined ? `-${pct(s.targetMacs)} MACs` : `${pct(s.ratio ?? 0)} channels`}`;
+    case 'structured': return `structured ${s.ratio !== undefined ? `${pct(s.ratio)} channels` : s.targetMacs !== undefined ? `MACs ${pct(s.targetMacs)}` : `latency ${pct(s.targetLatency ?? 0)}`}${s.lsq ? ' + lsq' : ''}`;
     case 'finetune': return `finetune ${s.epochs} epoch${s.epochs > 1 ? 's' : ''}`;
     case 'distill': return `distill ${s.epochs} epoch${s.epochs > 1 ? 's' : ''}`;
     case 'recalibrate': return 'recalibrate BN';
@@ -60,9 +68,9 @@ export async function runStage(stage: Stage, model: Model, ctx: StageContext): P
     case 'structured': return structured(stage, model, ctx);
     case 'finetune': return finetune(stage, model, ctx);
     case 'recalibrate': return recalibrate(model, ctx, stage.samples);
+    case 'quantize': return quantize(stage, model, ctx);
+    case 'export': return exportStage(stage, model, ctx);
     case 'distill':
-    case 'quantize':
-    case 'export':
       throw new SecateursError('RECIPE_INVALID', `stage kind '${stage.kind}' is not wired yet (work in progress, uncommitted).`);
   }
 }
@@ -125,22 +133,63 @@ async function pruneAgp(s: PruneStage, model: Model, ctx: StageContext): Promise
 }
 
 async function structured(s: StructuredStage, model: Model, ctx: StageContext): Promise<StageOutput> {
-  const dg = buildDependencyGraph(model);
   const criterion = s.criterion ?? 'l2';
-  const scores = scoreGroups(dg, { criterion, seed: ctx.seed });
-  const opts = { ...(s.roundTo ? { roundTo: s.roundTo } : {}), ...(s.protect ? { protect: new RegExp(s.protect) } : {}) };
-  const ratio = s.ratio ?? 0.5; // MAC target: waiting on the planner's exported search
-  ctx.log(`removing ${(ratio * 100).toFixed(1)}% of the channels of ${dg.groups.filter((g) => !g.blocked).length} groups (${criterion})`);
-  const pruned = applyStructuredPlan(model, planByRatio(dg, scores, { ratio, ...opts }), { graph: dg });
-  const blocked = blockedGroups(dg);
-  return { model: pruned, notes: [`${criterion} group scores, ratio ${ratio.toFixed(3)}`, `${blocked.length} group(s) blocked`], blocked };
+  const target: StructuredTarget = s.ratio !== undefined ? { kind: 'ratio', ratio: s.ratio }
+    : s.targetMacs !== undefined ? { kind: 'macs', keep: s.targetMacs }
+    : { kind: 'latency', keep: s.targetLatency!, table: { cache: join(ctx.workDir, 'latency-table.json'), ...(s.roundTo ? { roundTo: s.roundTo } : {}) } };
+  const r = await pruneStructured(model, {
+    criterion, target, seed: ctx.seed, data: ctx.calib, log: ctx.log,
+    ...(s.groups ? { kinds: s.groups } : {}), ...(s.roundTo ? { roundTo: s.roundTo } : {}), ...(s.protect ? { protect: new RegExp(s.protect) } : {}),
+  });
+  const blocked = blockedGroups(r.graph);
+  const notes = [
+    `${criterion} group scores, ${(100 * r.ratio).toFixed(1)}% of the channels of the prunable groups, MACs ${(100 * r.macs.pruned / r.macs.dense).toFixed(1)}% of dense`,
+    `${blocked.length} group(s) blocked`,
+  ];
+  if (r.latency) notes.push(`predicted latency ${(100 * r.latency.predictedFraction).toFixed(1)}% of dense (${r.latency.cached ? 'cached' : 'measured'} per-layer table)`);
+  if (!s.lsq) return { model: r.model, notes, blocked };
+  ctx.log('least-squares refit of the layers that read removed channels');
+  const fit = await reconstructConsumers(model, r.model, r.graph, r.plan, ctx.calib, { log: ctx.log });
+  const solved = fit.layers.filter((l) => l.status === 'solved');
+  notes.push(`least squares: ${solved.length} layer(s) refit${solved.length > 0 ? ` (output error ${mean(solved.map((l) => l.errorBefore ?? 0)).toPrecision(3)} -> ${mean(solved.map((l) => l.errorAfter ?? 0)).toPrecision(3)})` : ''}`,
+    ...fit.layers.filter((l) => l.status === 'skipped').map((l) => `least squares skipped ${l.node} (${l.opType}): ${l.reason ?? ''}`));
+  return { model: fit.model, notes, blocked };
+}
+
+const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+
+async function quantize(s: QuantizeStage, model: Model, ctx: StageContext): Promise<StageOutput> {
+  const mode = s.mode ?? 'static';
+  ctx.log(`quantizing (${mode})`);
+  const r = await quantizeModel(model, {
+    mode, ...(s.bits !== undefined ? { bits: s.bits } : {}), ...(s.perChannel !== undefined ? { perChannel: s.perChannel } : {}),
+    ...(s.exclude && s.exclude.length > 0 ? { exclude: { patterns: s.exclude.map((e) => new RegExp(e)) } } : {}),
+    ...(mode === 'static' ? { calibration: { data: ctx.calib, method: s.calibrate ?? 'minmax' } } : {}),
+  });
+  const schemes = [...new Set(r.layers.map((l) => l.scheme))];
+  return {
+    model: r.model,
+    notes: [`${r.layers.length} layer(s) quantized: ${schemes.join('; ')}`, ...r.skipped.map((l) => `left in float: ${l.node} (${l.opType}): ${l.reason}`)],
+  };
+}
+
+async function exportStage(s: ExportStage, model: Model, ctx: StageContext): Promise<StageOutput> {
+  ctx.log(`encoding the final model (${s.format ?? 'auto'})`);
+  const r = await exportModel(model, { format: s.format ?? 'auto' });
+  const tried = r.candidates.map((c) => `${c.format} ${c.skipped ? `(${c.skipped})` : `${(c.gzip / 1024).toFixed(1)} KiB gzip`}`).join(', ');
+  return {
+    model: r.unpacked,
+    write: (file) => writeExport(r, file),
+    size: { raw: r.raw, gzip: r.gzip },
+    notes: [`written as ${r.format}: ${(r.raw / 1024).toFixed(1)} KiB, ${(r.gzip / 1024).toFixed(1)} KiB gzip; tried ${tried}`],
+  };
 }
 
 /** Trainer options of a stage's settings; pruned weights stay zero, checkpoints let an interrupted stage resume. */
 export function trainOptions(t: TrainSettings, ctx: StageContext): Omit<TrainOptions, 'epochs' | 'masks'> {
   return {
     optimizer: t.optimizer ?? 'adam', lr: t.lr ?? 2e-4, schedule: t.schedule ?? 'constant', batchSize: t.batchSize ?? 64, seed: ctx.seed,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}),
   };
 }
 

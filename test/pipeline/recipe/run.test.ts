@@ -53,8 +53,8 @@ describe('runRecipe', () => {
     const straight = await runRecipe(await checkRecipeText(text, join(dir, 'b.yaml')), { dir: join(dir, 'b-straight') });
     const ctl = new AbortController();
     const loaded = await checkRecipeText(text, join(dir, 'b.yaml'));
-    // Abort as soon as fine-tuning starts logging: the trainer stops after its current step and writes a checkpoint.
-    await expect(runRecipe(loaded, { dir: join(dir, 'b-cut'), log: (l) => { if (l.startsWith('fine-tuning')) setTimeout(() => ctl.abort(), 1500); }, signal: ctl.signal }))
+    // Abort after step 7 of the fine-tuning stage: the trainer stops there and writes a checkpoint.
+    await expect(runRecipe(loaded, { dir: join(dir, 'b-cut'), onStep: (stage, r) => { if (stage === 1 && r.step === 7) ctl.abort(); }, signal: ctl.signal }))
       .rejects.toMatchObject({ code: 'TRAIN_ABORTED' });
     const lines: string[] = [];
     const resumed = await runRecipe(loaded, { dir: join(dir, 'b-cut'), log: (l) => lines.push(l) });
@@ -79,6 +79,27 @@ describe('runRecipe', () => {
     const r = await runRecipe(changed, { restart: true });
     expect(r.resumed).toBe(0);
     expect(JSON.parse(await readFile(join(r.dir, 'recipe-state.json'), 'utf8'))).toMatchObject({ done: 1 });
+  });
+
+  it('removes channels with a least-squares refit, quantizes to int8 and exports: the final file is what the record says', async () => {
+    const text = recipe('f', [
+      '  - { kind: structured, criterion: taylor, targetMacs: 0.5, lsq: true }',
+      '  - { kind: prune, scope: layer, sparsity: 0.5, keepClassifier: true }',
+      '  - { kind: quantize, mode: static }',
+      '  - { kind: export, format: auto }',
+    ].join('\n'), 'verify: { maxDrop: 0.02 }');
+    const r = await runRecipe(await checkRecipeText(text, join(dir, 'f.yaml')));
+    const [orig, structured, , quantized, exported] = r.record.stages;
+    expect(structured!.metrics.macs / orig!.metrics.macs).toBeLessThanOrEqual(0.5);
+    expect(structured!.notes.join(' ')).toMatch(/least squares: 3 layer\(s\) refit/);
+    expect(quantized!.notes.join(' ')).toMatch(/4 layer\(s\) quantized: int8 reduce-range per-channel/);
+    expect(exported!.metrics.top1!).toBeGreaterThanOrEqual(orig!.metrics.top1! - 0.02);
+    // The exported file is the run's final model: onnxruntime scores it as recorded, and its gzip is far below dense.
+    const test = take(await loadMnist({ split: 'test' }), 500);
+    expect((await evaluate(await loadModel(r.model), test)).top1).toBeCloseTo(exported!.metrics.top1!, 6);
+    const bytes = await readFile(r.model);
+    expect(exported!.model!.bytes).toBe(bytes.length);
+    expect(exported!.metrics.gzipBytes).toBeLessThan(orig!.metrics.gzipBytes / 8);
   });
 
   it('writes the final model under outputs.model and never touches the input model', async () => {

@@ -8,7 +8,8 @@
  *
  * Per cell: plan masks on the dense model with the criterion (Taylor |w·g| and Wanda |W|·‖X‖ from 512 calibration
  * images held out of the training split), then fine-tune `--finetune` training images for one epoch (Adam 2e-4, pruned
- * weights held at 0, the same seed for every cell) and score top-1 on the first `--test` test images.
+ * weights held at 0, the same seed for every cell) and score top-1 on the first `--test` test images. Wanda ranks within
+ * each output row (its paper's choice) layer-wise, and over whole layers globally.
  */
 import { parseArgs } from 'node:util';
 import { loadDataset, splitTrainVal, take } from '../src/data/index.js';
@@ -52,6 +53,8 @@ for (const method of values.methods.split(',') as CriterionName[]) {
       if (!(s < 1)) { row.push('n/a'); continue; }
       const plan = await planPruning(dense, {
         criterion: method, seed, dataset: calib, keepClassifier: true, scope: { kind: scope, sparsity: s },
+        // Wanda compares within each output row by default; a global ranking compares whole layers.
+        ...(method === 'wanda' && scope === 'global' ? { compare: 'layer' as const } : {}),
         ...(method === 'taylor' ? { gradients: createGradientSource(dense, calib, { seed }), gradientBatches: 8 } : {}),
       });
       const pruned = applyMasks(dense, plan);

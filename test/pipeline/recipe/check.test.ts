@@ -113,3 +113,16 @@ stages:
     await expect(loadRecipe(join(dir, 'nope.yaml'))).rejects.toMatchObject({ code: 'DATA_MISSING' });
   });
 });
+
+describe('bundled recipes', () => {
+  it('every recipe in recipes/ passes the checker', async () => {
+    const { readdir } = await import('node:fs/promises');
+    const folder = join(import.meta.dirname, '../../../recipes');
+    const files = (await readdir(folder)).filter((f) => /\.(ya?ml|json)$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) {
+      const r = await loadRecipe(join(folder, f));
+      expect(r.recipe.stages.length).toBeGreaterThan(0);
+    }
+  });
+});

@@ -6,7 +6,13 @@
  * optimizer cells are the median of `--reps` steps. Prints markdown tables.
  *
  *   npx tsx bench/train-throughput.ts [--samples 8192] [--epochs 2] [--reps 30] [--models lenet-300-100,lenet5]
+ *
+ * With `--baseline DIR` (a copy of the sources, e.g. the previous commit's `src/`), it instead times Adam training
+ * with that copy's trainer and with this one, alternated `--rounds` times in one process, and prints the medians of
+ * both and their ratio (wall-clock samples/s of the last epoch, and process CPU time per sample).
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadMnist, take, type Dataset } from '../src/data/index.js';
 import { evaluate } from '../src/runtime/index.js';
@@ -21,6 +27,8 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'lenet-300-100,lenet5' },
     batches: { type: 'string', default: '64,256' },
     threads: { type: 'string', default: '1,2' },
+    baseline: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const list = (s: string): string[] => s.split(',').filter((x) => x !== '');
@@ -81,8 +89,38 @@ function optimizerRows(): string[] {
   return rows;
 }
 
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/** Adam training with the baseline's trainer and this one, alternated; medians of wall and CPU throughput. */
+async function comparison(ds: Dataset, dir: string): Promise<void> {
+  const { train: before } = (await import(pathToFileURL(resolve(dir, 'train/index.ts')).href)) as { train: typeof train };
+  console.log(`## Adam training, trainer of ${dir}/ vs this one (MNIST, ${ds.count} images/epoch, last of ${values.epochs} epochs, median of ${values.rounds} alternated rounds)\n`);
+  console.log('| model | batch | threads | before samples/s | after samples/s | after / before | before CPU µs/sample | after CPU µs/sample |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const name of list(values.models)) {
+    for (const batchSize of list(values.batches).map(Number)) {
+      for (const threads of list(values.threads).map(Number)) {
+        const rate = { before: [] as number[], after: [] as number[] };
+        const cpu = { before: [] as number[], after: [] as number[] };
+        for (let r = 0; r < Number(values.rounds); r++) {
+          for (const [key, fn] of (r % 2 === 0 ? [['before', before], ['after', train]] : [['after', train], ['before', before]]) as [keyof typeof rate, typeof train][]) {
+            const c0 = process.cpuUsage();
+            const res = await fn(buildZooModel(name, { seed: 0 }), ds, { epochs: Number(values.epochs), batchSize, threads, optimizer: 'adam', lr: 1e-3 });
+            const c = process.cpuUsage(c0);
+            rate[key].push(res.history[res.history.length - 1]!.samplesPerSec);
+            cpu[key].push((c.user + c.system) / (Number(values.epochs) * ds.count));
+          }
+        }
+        const [b, a] = [median(rate.before), median(rate.after)];
+        console.log(`| ${name} | ${batchSize} | ${threads} | ${fmt(b)} | ${fmt(a)} | ${(a / b).toFixed(3)} | ${median(cpu.before).toFixed(1)} | ${median(cpu.after).toFixed(1)} |`);
+      }
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const ds = take(await loadMnist({ split: 'train' }), Number(values.samples));
+  if (values.baseline) return comparison(ds, values.baseline);
   console.log(`## Training throughput (MNIST, ${ds.count} images/epoch, last of ${values.epochs} epochs; samples/s)\n`);
   console.log('| model | batch | threads | train SGD+momentum | train Adam | inference | inference/train | ms/step (Adam) |');
   console.log('|---|---|---|---|---|---|---|---|');

@@ -1,7 +1,8 @@
 /**
  * Fine-tuning by generated gradient graphs: trainable-parameter selection, optimizers (SGD, Adam, AdamW; masks,
  * clipping; WebAssembly SIMD kernels with a JS fallback), learning-rate schedules, the trainer loop with validation,
- * early stopping, atomic checkpoints and exact resume, and export of the trained inference model.
+ * early stopping, atomic checkpoints and exact resume, knowledge distillation from a teacher model (logits and
+ * intermediate features, labelled or unlabelled data), and export of the trained inference model.
  *
  * @example
  * ```ts
@@ -13,7 +14,8 @@
  */
 export { train, type TrainResult } from './trainer.js';
 export type { EarlyStopping, MaskUpdate, ParamValuesOf, StepReport, TrainOptions } from './options.js';
-export type { BestEpoch, EpochStats } from './book.js';
+export type { BestEpoch, EpochStats, ValMetric } from './book.js';
+export { DEFAULT_ALPHA, DEFAULT_TEMPERATURE, unlabeled, type DistillOptions, type FeaturePair } from './distill.js';
 export { batchNormStats, trainableParams, zeroMasks, type BatchNormStats, type ParamFilter, type ParamInfo, type ParamRole } from './params.js';
 export { exportTrained, type ParamValues } from './export.js';
 export { firstNonFinite, type NonFinite } from './guard.js';

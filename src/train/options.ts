@@ -1,5 +1,7 @@
 import type { Dataset } from '../data/types.js';
 import type { Progress } from '../runtime/index.js';
+import type { ValMetric } from './book.js';
+import { labelledCount, type DistillOptions } from './distill.js';
 import type { KernelBackend } from './optim/arena.js';
 import type { OptimizerKind } from './optim/types.js';
 import { checkPlan, type LrPlan, type Schedule } from './schedule.js';
@@ -7,8 +9,12 @@ import { checkPlan, type LrPlan, type Schedule } from './schedule.js';
 /** Stop when the validation metric has not improved for `patience` epochs. */
 export interface EarlyStopping {
   readonly patience: number;
-  /** Default `valAcc` (higher is better); `valLoss` (lower is better). Also picks the best epoch. */
-  readonly metric?: 'valAcc' | 'valLoss';
+  /**
+   * Default `valAcc` (higher is better), or `valAgreement` when distilling on an unlabelled `valSet`; `valLoss` (lower
+   * is better); with distillation also `valAgreement` (top-1 agreement with the teacher, higher is better) and `valKl`
+   * (KL from the teacher, lower is better). Also picks the best epoch.
+   */
+  readonly metric?: ValMetric;
   /** Smallest change that counts as an improvement; default 0. */
   readonly minDelta?: number;
 }
@@ -102,6 +108,12 @@ export interface TrainOptions {
   readonly outputName?: string;
   /** Optimizer kernels; default `auto` (WebAssembly SIMD when available). */
   readonly backend?: KernelBackend;
+  /**
+   * Knowledge distillation from a teacher model (see {@link DistillOptions}): the loss becomes α·T²·KL(teacher ‖
+   * student) + (1 − α)·CE (+ feature MSE terms). With α = 1 no labels are needed: unlabelled samples carry label −1
+   * (`unlabeled(ds)` marks a whole dataset so).
+   */
+  readonly distill?: DistillOptions;
 }
 
 /** Values by parameter name, as a Map or a plain object. */
@@ -120,14 +132,16 @@ export interface ResolvedOptions {
   readonly restoreBest: boolean;
   readonly checkpointEvery: number | undefined;
   readonly early: Required<EarlyStopping> | undefined;
+  /** The metric that picks the best epoch (and stops early). */
+  readonly valMetric: ValMetric;
 }
 
 /**
- * Checks the options and fills in defaults. `stepsPerEpoch` sizes the cosine schedule; every problem is reported
- * in one RangeError.
+ * Checks the options and fills in defaults. `stepsPerEpoch` sizes the cosine schedule; every problem, `more` (found
+ * by the caller, e.g. in the distillation tensors) included, is reported in one RangeError.
  */
-export function resolveOptions(o: TrainOptions, stepsPerEpoch: (batchSize: number) => number): ResolvedOptions {
-  const p: string[] = [];
+export function resolveOptions(o: TrainOptions, stepsPerEpoch: (batchSize: number) => number, more: readonly string[] = []): ResolvedOptions {
+  const p: string[] = [...more];
   const int = (name: string, v: number | undefined, min: number): void => {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) p.push(`'${name}' must be an integer >= ${min}, got ${v}`);
   };
@@ -144,18 +158,33 @@ export function resolveOptions(o: TrainOptions, stepsPerEpoch: (batchSize: numbe
   if (at.some((t, i) => !Number.isSafeInteger(t) || t < 0 || (i > 0 && t <= at[i - 1]!))) {
     p.push(`'maskUpdate.at' must be ascending integers >= 0, got [${at.slice(0, 8).join(', ')}${at.length > 8 ? ', …' : ''}]`);
   }
+  const valMetric = metricProblems(o, p);
   if (p.length > 0) throw new RangeError(`train: ${p.join('; ')}.`);
   const optimizer = o.optimizer ?? 'sgd';
   const batchSize = o.batchSize ?? 64;
   const lr = o.lr ?? (optimizer === 'sgd' ? 0.01 : 0.001);
   const schedule: Schedule = o.schedule === undefined || o.schedule === 'constant' ? { kind: 'constant' }
     : o.schedule === 'cosine' ? { kind: 'cosine', totalSteps: Math.max(1, o.epochs * stepsPerEpoch(batchSize)), minLr: 0 } : o.schedule;
-  const early = o.earlyStopping && { patience: o.earlyStopping.patience, metric: o.earlyStopping.metric ?? 'valAcc', minDelta: o.earlyStopping.minDelta ?? 0 };
+  const early = o.earlyStopping && { patience: o.earlyStopping.patience, metric: valMetric, minDelta: o.earlyStopping.minDelta ?? 0 };
   return {
     epochs: o.epochs, batchSize, optimizer, plan: checkPlan({ lr, schedule, warmupSteps: o.warmupSteps ?? 0 }),
     seed: o.seed ?? 0, labelSmoothing: smoothing, threads: o.threads ?? 1, dropLast: o.dropLast ?? false,
-    restoreBest: o.restoreBest ?? o.valSet !== undefined, checkpointEvery: o.checkpointEvery, early,
+    restoreBest: o.restoreBest ?? o.valSet !== undefined, checkpointEvery: o.checkpointEvery, early, valMetric,
   };
+}
+
+/**
+ * The validation metric, checked against the data: accuracy and loss need a labelled `valSet`, agreement and KL a
+ * teacher. An unlabelled `valSet` (every label −1) defaults to agreement when distilling.
+ */
+function metricProblems(o: TrainOptions, p: string[]): ValMetric {
+  const asked = o.earlyStopping?.metric;
+  const unlabelledVal = o.valSet !== undefined && labelledCount(o.valSet.y) === 0;
+  const metric = asked ?? (unlabelledVal && o.distill ? 'valAgreement' : 'valAcc');
+  if ((metric === 'valAgreement' || metric === 'valKl') && !o.distill) p.push(`'earlyStopping.metric' '${metric}' compares with a teacher: it needs 'distill'`);
+  if (unlabelledVal && !o.distill) p.push(`'valSet' has no labels (every label is -1): validation needs labels, or a teacher ('distill') to compare with`);
+  if (unlabelledVal && o.distill && (metric === 'valAcc' || metric === 'valLoss')) p.push(`'earlyStopping.metric' '${metric}' needs labels, but 'valSet' has none; use 'valAgreement' or 'valKl'`);
+  return metric;
 }
 
 /** The entries of a by-name map or object. */

@@ -4,17 +4,19 @@ import { batches, type Batch } from '../data/batch.js';
 import type { Dataset } from '../data/types.js';
 import { SecateursError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
-import { evaluate, type Progress } from '../runtime/index.js';
+import type { Progress } from '../runtime/index.js';
 import { Rng } from '../util/rng.js';
 import { bookFromJson, epochStats, newBook, recordBest, zeroSums, type RunBook } from './book.js';
 import { saveCheckpoint, type Checkpoint, type CheckpointTensor } from './checkpoint.js';
-import { exportTrained } from './export.js';
+import type { Teacher } from './distill.js';
 import { firstNonFinite } from './guard.js';
 import type { Optimizer } from './optim/types.js';
 import { entriesOf, type ResolvedOptions, type TrainOptions } from './options.js';
 import type { ParamInfo } from './params.js';
+import type { Reclaimer } from './reclaim.js';
 import { lrAt } from './schedule.js';
 import type { GradientRunner, StepOutput } from './step.js';
+import type { Validation, Validator } from './validate.js';
 
 /** A tensor the run keeps but does not train (BatchNorm running statistics). */
 export interface StatTensor {
@@ -41,6 +43,12 @@ export interface RunParts {
   readonly config: Readonly<Record<string, unknown>>;
   /** The masks at the start, one entry per parameter. */
   readonly masks: readonly (Uint8Array | undefined)[];
+  /** The teacher, when distilling. */
+  readonly teacher: Teacher | undefined;
+  /** Scores `valSet` with the current arrays (created when there is a `valSet`). */
+  readonly validator: Validator | undefined;
+  /** Frees the steps' output buffers (see reclaim.ts). */
+  readonly reclaimer: Reclaimer;
 }
 
 /** Checkpoint file names inside `checkpointDir`. */
@@ -54,7 +62,10 @@ export class TrainingRun {
   batchInEpoch = 0;
   book: RunBook = newBook();
   rng: Rng;
+  /** The best epoch's values, held in memory when there is no checkpoint folder to hold them (`best.npz`). */
   bestValues: Map<string, Float32Array> | undefined;
+  /** Where the best epoch's values were written, when they are on disk instead of in memory. */
+  bestFile: string | undefined;
   /** The masks in force, one entry per parameter (changed by `maskUpdate`). */
   masks: (Uint8Array | undefined)[];
   private readonly updateAt: ReadonlySet<number>;
@@ -82,6 +93,8 @@ export class TrainingRun {
     for (const b of batches(ds, { batchSize: o.batchSize, shuffle: true, seed: o.seed, epoch: this.epoch, reuseBuffers: true, dropLast: o.dropLast })) {
       if (index++ < skip) { mark = performance.now(); continue; }
       await this.trainStep(b);
+      // The step's outputs are unreferenced now: the place to free them.
+      this.parts.reclaimer.collectIfDue();
       this.batchInEpoch++;
       this.book.sums.seconds += (performance.now() - mark) / 1000;
       const every = o.checkpointEvery;
@@ -92,10 +105,12 @@ export class TrainingRun {
   }
 
   private async trainStep(b: Batch): Promise<void> {
-    const { runner, optimizer, arrays, options, o } = this.parts;
+    const { runner, optimizer, arrays, options, o, teacher, reclaimer } = this.parts;
     if (this.updateAt.has(this.step)) this.updateMasks();
     const lr = lrAt(o.plan, this.step);
-    const out = await runner.run(b.x, b.y, b.size);
+    const taught = teacher ? await teacher.run(b.x, b.size) : undefined;
+    const out = await runner.run(b.x, b.y, b.size, taught);
+    reclaimer.note(out.bytes + (taught?.bytes ?? 0));
     if (!Number.isFinite(out.loss)) throw this.nonFinite(`the loss is ${out.loss}`);
     const info = optimizer.step(arrays, out.grads, lr);
     if (!info.applied) {
@@ -108,12 +123,15 @@ export class TrainingRun {
     const s = this.book.sums;
     s.loss += out.loss * b.size;
     s.correct += out.correct;
+    s.labelled += out.labelled;
+    s.agree += out.agree ?? 0;
     s.samples += b.size;
     s.lr = lr;
     const stepSeed = this.rng.nextU32();
     options.onStep?.({ step: this.step, epoch: this.epoch, batch: this.batchInEpoch, loss: out.loss, lr, gradNorm: info.gradNorm, stepSeed });
-    this.parts.progress.update(this.samplesDone(), this.samplesTotal(),
-      `epoch ${this.epoch + 1}/${this.parts.o.epochs} loss ${(s.loss / s.samples).toFixed(4)} acc ${((100 * s.correct) / s.samples).toFixed(2)}%`);
+    const acc = s.labelled > 0 ? ` acc ${((100 * s.correct) / s.labelled).toFixed(2)}%` : '';
+    const agree = teacher ? ` agree ${((100 * s.agree) / s.samples).toFixed(2)}%` : '';
+    this.parts.progress.update(this.samplesDone(), this.samplesTotal(), `epoch ${this.epoch + 1}/${this.parts.o.epochs} loss ${(s.loss / s.samples).toFixed(4)}${acc}${agree}`);
   }
 
   /** Asks `maskUpdate` for the masks from this step on and hands them to the optimizer (which zeroes the pruned). */
@@ -157,11 +175,17 @@ export class TrainingRun {
   private async endEpoch(): Promise<void> {
     const { options, o } = this.parts;
     const val = options.valSet ? await this.validate(options.valSet) : undefined;
-    const stats = epochStats(this.epoch, this.book.sums, val);
+    const stats = epochStats(this.epoch, this.book.sums, val, this.parts.teacher !== undefined);
     this.book.history.push(stats);
-    if (recordBest(this.book, stats, o.early)) {
-      this.bestValues = new Map([...this.values()].map(([k, v]) => [k, v.slice()]));
-      if (options.checkpointDir) await saveCheckpoint(join(options.checkpointDir, BEST_CHECKPOINT), this.checkpoint(false));
+    if (recordBest(this.book, stats, o.valMetric, o.early)) {
+      if (options.checkpointDir) {
+        // On disk, the best values need not also be held in memory (one parameter-sized copy less).
+        this.bestFile = join(options.checkpointDir, BEST_CHECKPOINT);
+        this.bestValues = undefined;
+        await saveCheckpoint(this.bestFile, this.checkpoint(false));
+      } else {
+        this.bestValues = new Map([...this.values()].map(([k, v]) => [k, v.slice()]));
+      }
     }
     this.epoch++;
     this.batchInEpoch = 0;
@@ -169,16 +193,10 @@ export class TrainingRun {
     await this.saveLast();
   }
 
-  private async validate(valSet: Dataset): Promise<{ loss: number; top1: number }> {
-    const { model, options, o } = this.parts;
-    const inference = exportTrained(model, this.values());
-    const r = await evaluate(inference, valSet, {
-      batchSize: Math.max(256, o.batchSize),
-      session: { threads: o.threads },
-      ...(options.inputName ? { inputName: options.inputName } : {}),
-      ...(options.outputName ? { outputName: options.outputName } : {}),
-    });
-    return { loss: r.loss, top1: r.top1 };
+  private async validate(valSet: Dataset): Promise<Validation> {
+    const { validator, teacher, o } = this.parts;
+    // At the training batch size, a validation pass (forward only) needs less memory than a training step.
+    return validator!.run(valSet, o.batchSize, teacher);
   }
 
   /** Current values of every parameter and statistic, by initializer name (views, not copies). */

@@ -1,19 +1,25 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { batchCount } from '../data/batch.js';
-import type { Dataset } from '../data/types.js';
+import { assertInputShape } from '../data/shape.js';
+import { sampleSize, type Dataset } from '../data/types.js';
 import { SecateursError } from '../errors.js';
 import type { Model } from '../ir/graph.js';
 import { resolveProgress } from '../runtime/index.js';
 import type { BestEpoch, EpochStats } from './book.js';
 import { loadCheckpoint, type Checkpoint } from './checkpoint.js';
+import {
+  checkPairShapes, DEFAULT_ALPHA, distillConfig, distillProblems, labelledCount, loadTeacher, resolveDistill, Teacher, type ResolvedDistill,
+} from './distill.js';
 import { exportTrained } from './export.js';
 import { createOptimizer } from './optim/index.js';
 import type { Optimizer } from './optim/types.js';
 import { entriesOf, resolveOptions, type ResolvedOptions, type TrainOptions } from './options.js';
 import { batchNormStats, trainableParams, type ParamInfo } from './params.js';
+import { Reclaimer } from './reclaim.js';
 import { BEST_CHECKPOINT, LAST_CHECKPOINT, TrainingRun, type RunParts, type StatTensor } from './run.js';
-import { GradientRunner } from './step.js';
+import { dataInput, GradientRunner } from './step.js';
+import { Validator } from './validate.js';
 
 /** What {@link train} returns. */
 export interface TrainResult {
@@ -30,10 +36,16 @@ export interface TrainResult {
 }
 
 /**
- * Fine-tunes a classifier: softmax cross-entropy on its logits, gradients from one generated forward + backward
- * graph (one onnxruntime session, created once; parameters and batches fed each step, zero-copy), updates by SGD,
- * Adam or AdamW in WebAssembly SIMD, seeded shuffled batches, per-epoch validation, best-epoch tracking, early
- * stopping, atomic checkpoints and exact resume, and a stop on the first non-finite loss or gradient.
+ * Fine-tunes a classifier: softmax cross-entropy on its logits (or knowledge distillation from a teacher model, see
+ * {@link DistillOptions}), gradients from one generated forward + backward graph (one onnxruntime session, created
+ * once; parameters and batches fed each step, zero-copy), updates by SGD, Adam or AdamW in WebAssembly SIMD, seeded
+ * shuffled batches, per-epoch validation, best-epoch tracking, early stopping, atomic checkpoints and exact resume,
+ * and a stop on the first non-finite loss or gradient.
+ *
+ * Memory: besides the model, a run holds the optimizer's arena (weights, gradients and optimizer state: 2 to 4
+ * parameter-sized copies, plus masks when given), the gradient session's working memory (about one batch of
+ * activations and their gradients), and the last steps' output copies, which it frees with a minor garbage
+ * collection once they exceed a small budget (see docs/BENCHMARKS.md, "Training peak memory").
  *
  * @throws SecateursError `TRAIN_NONFINITE` (naming the step and the first bad tensor), `TRAIN_ABORTED` (after
  *   `signal` fires; the checkpoint is written first), `TRAIN_OPTIONS`, `TRAIN_RESUME_MISMATCH`, autodiff errors
@@ -56,8 +68,10 @@ export async function train(model: Model, trainSet: Dataset, options: TrainOptio
   } finally {
     parts.progress.finish();
     await parts.runner.release();
+    await parts.teacher?.release();
+    await parts.validator?.release();
   }
-  const values = parts.o.restoreBest && run.bestValues ? run.bestValues : run.values();
+  const values = (parts.o.restoreBest ? await bestValues(run) : undefined) ?? run.values();
   return {
     model: exportTrained(model, values),
     history: run.book.history,
@@ -71,24 +85,100 @@ export async function train(model: Model, trainSet: Dataset, options: TrainOptio
 async function startParts(model: Model, ds: Dataset, options: TrainOptions): Promise<RunParts> {
   const fixed = fixedBatch(model, options);
   const withBatch: TrainOptions = fixed === undefined ? options : { ...options, batchSize: fixed, dropLast: true };
-  const o = resolveOptions(withBatch, (bs) => batchCount(ds, { batchSize: bs, dropLast: withBatch.dropLast ?? false }));
+  const teacherModel = options.distill ? await loadTeacher(options.distill) : undefined;
+  const more = [...(options.distill && teacherModel ? distillProblems(options.distill, model, teacherModel) : []), ...labelProblems(ds, options)];
+  const o = resolveOptions(withBatch, (bs) => batchCount(ds, { batchSize: bs, dropLast: withBatch.dropLast ?? false }), more);
+  const distill = options.distill && teacherModel ? resolveDistill(options.distill, teacherModel) : undefined;
   const params = trainableParams(model, { ...(options.include ? { include: options.include } : {}), ...(options.exclude ? { exclude: options.exclude } : {}) });
   if (params.length === 0) throw new SecateursError('TRAIN_OPTIONS', `graph '${model.graph.name}' has no trainable float32 parameters${options.include || options.exclude ? ' matching include/exclude' : ''}.`);
   const masks = alignMasks(params, options);
   const optimizer = makeOptimizer(o, options, masks);
-  const arrays = optimizer.bind(params.map((p, k) => initialValue(model, p.name, masks[k])));
-  const runner = await GradientRunner.create(model, params, ds, {
-    labelSmoothing: o.labelSmoothing, threads: o.threads,
-    ...(options.inputName ? { inputName: options.inputName } : {}), ...(options.outputName ? { outputName: options.outputName } : {}),
-  });
-  runner.bindParams(arrays);
+  // The optimizer copies the initializers into its arena (pruned entries zeroed there): no other copy is made.
+  const arrays = optimizer.bind(params.map((p) => float32View(model, p.name)));
   const stats: StatTensor[] = batchNormStats(model).flatMap((b) => [b.mean, b.variance]).map((name) => {
     const t = model.graph.requireValue(name).constant!;
     return { name, dims: t.dims, data: t.toFloat32() };
   });
+  const threads = o.threads;
+  const io = { ...(options.inputName ? { inputName: options.inputName } : {}), ...(options.outputName ? { outputName: options.outputName } : {}) };
+  const tensors = new Map([...params.map((p, k) => [p.name, { dims: p.dims, data: arrays[k]! }] as const), ...stats.map((t) => [t.name, t] as const)]);
+  const sessions = await startSessions([
+    () => (distill && teacherModel ? startTeacher(model, teacherModel, ds, distill, o, io) : undefined),
+    () => GradientRunner.create(model, params, ds, { labelSmoothing: o.labelSmoothing, threads, distill, ...io }),
+    () => (options.valSet ? Validator.create(model, tensors, options.valSet, { threads, ...io }) : undefined),
+  ] as const);
+  const [teacher, runner, validator] = sessions;
+  runner.bindParams(arrays);
   const stepsPerEpoch = batchCount(ds, { batchSize: o.batchSize, dropLast: o.dropLast });
-  const config = runConfig(o, options, ds, params, masks);
-  return { model, ds, options, o, params, arrays, stats, optimizer, runner, progress: resolveProgress('train', options.progress), stepsPerEpoch, config, masks };
+  const config = runConfig(o, options, ds, params, masks, distill && teacherModel ? distillConfig(options.distill!, distill, teacherModel) : undefined);
+  const reclaimer = new Reclaimer(RECLAIM_BUDGET);
+  return {
+    model, ds, options, o, params, arrays, stats, optimizer, runner, progress: resolveProgress('train', options.progress), stepsPerEpoch, config, masks,
+    teacher, validator, reclaimer,
+  };
+}
+
+/** Something holding an onnxruntime session. */
+interface Releasable { release(): Promise<void> }
+
+/**
+ * Starts the sessions one after another; when one fails, those already started are released before the error
+ * propagates (a session holds native memory that no garbage collection frees).
+ */
+async function startSessions<T extends readonly (() => Promise<Releasable> | undefined)[]>(steps: T): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  const done: (Releasable | undefined)[] = [];
+  try {
+    for (const step of steps) done.push(await step());
+  } catch (e) {
+    for (const r of done) await r?.release();
+    throw e;
+  }
+  return done as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+}
+
+/**
+ * Garbage the run may leave before a minor collection frees it: 1 MiB, so a step whose outputs (gradients, logits,
+ * teacher outputs) reach 1 MiB is followed by a collection. Measured on LeNet-300-100 and LeNet-5 at batch 64, this
+ * costs no throughput: the process spent 25–30% less CPU time per sample than when V8 collected on its own, as its
+ * own collections for external memory are full mark-compacts (see docs/BENCHMARKS.md, "Training peak memory").
+ */
+const RECLAIM_BUDGET = 2 ** 20;
+
+/** A float32 initializer's values as stored (a view, not a copy, when aligned). */
+function float32View(model: Model, name: string): Float32Array {
+  const t = model.graph.requireValue(name).constant!;
+  return t.dtype === 'float32' ? (t.view() as Float32Array) : t.toFloat32();
+}
+
+/** Labels the loss needs: a cross-entropy term needs every training sample labelled (−1 marks none). */
+function labelProblems(ds: Dataset, options: TrainOptions): string[] {
+  const missing = ds.count - labelledCount(ds.y, ds.count);
+  if (missing === 0) return [];
+  const alpha = options.distill ? options.distill.alpha ?? DEFAULT_ALPHA : 0;
+  if (options.distill && alpha === 1) return [];
+  const why = options.distill ? `the loss has a cross-entropy term (weight 1 − alpha = ${1 - alpha})` : 'the cross-entropy loss needs labels';
+  return [`${missing} of the ${ds.count} training samples are unlabelled (label -1) but ${why}; distil with 'distill.alpha' 1 to train without labels`];
+}
+
+/** The teacher session, checked against the student on the first samples: batch sizes and every pair's shapes. */
+async function startTeacher(model: Model, teacherModel: Model, ds: Dataset, distill: ResolvedDistill, o: ResolvedOptions, io: { inputName?: string; outputName?: string }): Promise<Teacher> {
+  const teacher = await Teacher.create(teacherModel, ds, distill, o.threads);
+  try {
+    if (teacher.fixedBatch !== undefined && teacher.fixedBatch !== o.batchSize) {
+      throw new SecateursError('TRAIN_OPTIONS', `the teacher has a fixed batch of ${teacher.fixedBatch}, but the student trains with batches of ${o.batchSize}.`);
+    }
+    const input = dataInput(model, io.inputName);
+    const fit = assertInputShape(ds, model.graph.requireValue(input).shape ?? [], input);
+    const n = fit.fixedBatch ?? teacher.fixedBatch ?? Math.min(2, ds.count);
+    const x = new Float32Array(n * sampleSize(ds));
+    x.set(ds.x.subarray(0, Math.min(n, ds.count) * sampleSize(ds)));
+    const logits = io.outputName ?? model.graph.outputs[0]!.name;
+    await checkPairShapes({ model, input, sampleDims: fit.sampleShape, logits }, teacher, distill, x, n);
+    return teacher;
+  } catch (e) {
+    await teacher.release();
+    throw e;
+  }
 }
 
 /** The model's fixed batch size (its data input's first dim), checked against `batchSize`. */
@@ -127,14 +217,10 @@ function alignMasks(params: readonly ParamInfo[], options: TrainOptions): (Uint8
   return params.map((p) => byName.get(p.name));
 }
 
-/** A parameter's starting value (a copy), with pruned entries zeroed. */
-function initialValue(model: Model, name: string, mask: Uint8Array | undefined): Float32Array {
-  const data = model.graph.requireValue(name).constant!.toFloat32();
-  if (mask) for (let i = 0; i < data.length; i++) if (mask[i] === 0) data[i] = 0;
-  return data;
-}
-
-function runConfig(o: ResolvedOptions, options: TrainOptions, ds: Dataset, params: readonly ParamInfo[], masks: readonly (Uint8Array | undefined)[]): Record<string, unknown> {
+function runConfig(
+  o: ResolvedOptions, options: TrainOptions, ds: Dataset, params: readonly ParamInfo[], masks: readonly (Uint8Array | undefined)[],
+  distill: Record<string, unknown> | undefined,
+): Record<string, unknown> {
   return {
     optimizer: o.optimizer, batchSize: o.batchSize, seed: o.seed, dropLast: o.dropLast, epochs: o.epochs,
     lr: o.plan.lr, schedule: o.plan.schedule, warmupSteps: o.plan.warmupSteps ?? 0, labelSmoothing: o.labelSmoothing,
@@ -142,6 +228,8 @@ function runConfig(o: ResolvedOptions, options: TrainOptions, ds: Dataset, param
     betas: options.betas ?? [0.9, 0.999], eps: options.eps ?? 1e-8, clipNorm: options.clipNorm ?? null,
     dataset: { name: ds.name, count: ds.count, sampleShape: ds.sampleShape },
     params: params.map((p) => p.name), masks: maskDigest(masks),
+    // Recorded only when distilling, so checkpoints of plain runs keep their earlier form.
+    ...(distill ? { distill } : {}),
   };
 }
 
@@ -156,7 +244,7 @@ function maskDigest(masks: readonly (Uint8Array | undefined)[]): string {
 }
 
 /** The options that must match for a resumed run to continue the same run. */
-const STRUCTURAL = ['optimizer', 'batchSize', 'seed', 'dropLast', 'dataset', 'params', 'masks'] as const;
+const STRUCTURAL = ['optimizer', 'batchSize', 'seed', 'dropLast', 'dataset', 'params', 'masks', 'distill'] as const;
 
 async function resume(run: TrainingRun, path: string): Promise<void> {
   const file = (await isDirectory(path)) ? join(path, LAST_CHECKPOINT) : path;
@@ -186,6 +274,14 @@ function checkCompatible(parts: RunParts, c: Checkpoint, file: string): void {
   if (problems.length > 0) {
     throw new SecateursError('TRAIN_RESUME_MISMATCH', `cannot resume from ${file}: the run was started differently:\n  - ${problems.join('\n  - ')}`);
   }
+}
+
+/** The best epoch's values: held in memory, or read back from `best.npz`; undefined when no epoch was validated. */
+async function bestValues(run: TrainingRun): Promise<Map<string, Float32Array> | undefined> {
+  if (run.bestValues) return run.bestValues;
+  if (!run.bestFile) return undefined;
+  const c = await loadCheckpoint(run.bestFile);
+  return new Map(c.tensors.filter((t) => t.role !== 'mask').map((t) => [t.name, t.data]));
 }
 
 async function loadBest(path: string): Promise<Map<string, Float32Array> | undefined> {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { saveModel } from '../../onnx/index.js';
 import { runTraining, type TrainingJob, type TrainingReport } from '../../pipeline/train.js';
 import { globals, wantProgress } from '../context.js';
-import { loadModelArg, parseIntOption } from '../model-arg.js';
+import { DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type DistillOptions } from '../../train/index.js';
+import { loadModelArg, parseIntOption, parseNumberOption } from '../model-arg.js';
 import { fmtNum, fmtPct, printJson, type Io } from '../output.js';
 import { formatBeforeAfter } from './before-after.js';
 
@@ -24,7 +25,9 @@ export function registerTrain(program: Command, io: Io): void {
       };
       process.once('SIGINT', onSignal);
       try {
-        const report = await runTraining(loaded.model, { ...jobFrom(opts, keepZeros, g.json || g.quiet ? undefined : io.err), progress: wantProgress(g), signal: controller.signal });
+        const distill = await distillFrom(opts);
+        const job = { ...jobFrom(opts, keepZeros, g.json || g.quiet ? undefined : io.err), ...(distill ? { distill } : {}) };
+        const report = await runTraining(loaded.model, { ...job, progress: wantProgress(g), signal: controller.signal });
         await saveModel(report.model, opts.out);
         if (g.json) printJson(io, { model: loaded.label, out: opts.out, ...withoutModel(report) });
         else io.out(formatTraining(loaded.label, opts.out, report, io.isTty));
@@ -61,7 +64,24 @@ function addTrainOptions(cmd: Command): Command {
     .option('--checkpoint-every <steps>', 'also checkpoint every n steps')
     .option('--resume <checkpoint>', 'continue an interrupted run (pass the same options)')
     .option('--threads <n>', 'onnxruntime intra-op threads', '1')
-    .option('--test-limit <n>', 'report before/after on the first n test samples only');
+    .option('--test-limit <n>', 'report before/after on the first n test samples only')
+    .option('--teacher <model>', 'distil from this model (.onnx file or zoo:NAME): loss alpha·T²·KL(teacher ‖ student) + (1 − alpha)·CE')
+    .option('--alpha <x>', `weight of the distillation term, in [0, 1] (1: no labels used; default ${DEFAULT_ALPHA})`)
+    .option('--temperature <x>', `softmax temperature of the distillation term, > 0 (default ${DEFAULT_TEMPERATURE})`);
+}
+
+/** The distillation options of `--teacher`, `--alpha`, `--temperature` (the last two need the first). */
+async function distillFrom(o: TrainCliOptions): Promise<DistillOptions | undefined> {
+  if (o.teacher === undefined) {
+    const stray = [o.alpha !== undefined ? '--alpha' : '', o.temperature !== undefined ? '--temperature' : ''].filter((x) => x);
+    if (stray.length > 0) throw new RangeError(`${stray.map((x) => `'${x}'`).join(' and ')} shape${stray.length > 1 ? '' : 's'} the distillation loss: give '--teacher' too.`);
+    return undefined;
+  }
+  const alpha = o.alpha === undefined ? undefined : parseNumberOption('--alpha', o.alpha, { min: 0, max: 1 });
+  const temperature = o.temperature === undefined ? undefined : parseNumberOption('--temperature', o.temperature, { min: 0, openMin: true });
+  // A file is passed by path, so checkpoints record where the teacher came from; zoo models are built here.
+  const teacher = o.teacher.startsWith('zoo:') ? (await loadModelArg(o.teacher)).model : o.teacher;
+  return { teacher, ...(alpha !== undefined ? { alpha } : {}), ...(temperature !== undefined ? { temperature } : {}) };
 }
 
 interface TrainCliOptions {
@@ -70,6 +90,7 @@ interface TrainCliOptions {
   readonly schedule: string; readonly warmup: string; readonly clipNorm?: string; readonly labelSmoothing: string;
   readonly valFraction: string; readonly earlyStop?: string; readonly seed: string; readonly checkpointDir?: string;
   readonly checkpointEvery?: string; readonly resume?: string; readonly threads: string; readonly testLimit?: string;
+  readonly teacher?: string; readonly alpha?: string; readonly temperature?: string;
 }
 
 const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
@@ -112,8 +133,10 @@ function withoutModel(r: TrainingReport): Omit<TrainingReport, 'model'> {
 }
 
 function formatTraining(label: string, out: string, r: TrainingReport, isTty: boolean): string {
-  const epochs = r.history.map((h) => `epoch ${h.epoch + 1}: train loss ${fmtNum(h.trainLoss)}, acc ${fmtPct(h.trainAcc)}` +
-    (h.valAcc !== undefined ? `, val acc ${fmtPct(h.valAcc)}` : '') + `, ${fmtNum(Math.round(h.samplesPerSec))} samples/s`);
+  const epochs = r.history.map((h) => `epoch ${h.epoch + 1}: train loss ${fmtNum(h.trainLoss)}` +
+    (Number.isNaN(h.trainAcc) ? '' : `, acc ${fmtPct(h.trainAcc)}`) + (h.trainAgreement !== undefined ? `, agreement with teacher ${fmtPct(h.trainAgreement)}` : '') +
+    (h.valAcc !== undefined && !Number.isNaN(h.valAcc) ? `, val acc ${fmtPct(h.valAcc)}` : '') +
+    (h.valAgreement !== undefined ? `, val agreement ${fmtPct(h.valAgreement)}` : '') + `, ${fmtNum(Math.round(h.samplesPerSec))} samples/s`);
   return [
     epochs.join('\n'),
     formatBeforeAfter(`${label} -> ${out}`, r.before, r.after, isTty),

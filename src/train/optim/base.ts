@@ -95,8 +95,10 @@ export abstract class ArenaOptimizer implements Optimizer {
     if (masks && masks.length !== arena.sizes.length) throw new RangeError(`got ${masks.length} masks for ${arena.sizes.length} parameters.`);
     for (let k = 0; k < arena.sizes.length; k++) {
       const mask = masks?.[k];
+      // An unmasked parameter's mask region is never read (maskAt gives −1), so it is left untouched: WebAssembly
+      // memory is zero pages until written, and this keeps one parameter-sized copy out of resident memory.
+      if (!mask) continue;
       const kv = arena.view(MASK_SLOT, k);
-      if (!mask) { kv.fill(1); continue; }
       if (mask.length !== arena.sizes[k]) throw new RangeError(`mask ${k} has ${mask.length} elements; its parameter has ${arena.sizes[k]}.`);
       kv.set(mask);
       for (let s = 0; s < arena.slots; s++) {

@@ -45,7 +45,10 @@ export class SGD extends ArenaOptimizer {
     const a = this.arena!;
     const hasMomentum = this.momentum > 0;
     const first = this.t === 1 || !hasMomentum;
-    a.kernels.sgd(a.at(WEIGHT_SLOT, k), a.at(GRAD_SLOT, k), a.at(FIRST_STATE_SLOT, k), this.maskAt(k), a.padded(k), {
+    // Without momentum the buffer is never read again, so the kernel writes it over the gradient it has just read
+    // (element by element, so in place is safe): the momentum memory is then never written, hence never resident.
+    const b = hasMomentum ? a.at(FIRST_STATE_SLOT, k) : a.at(GRAD_SLOT, k);
+    a.kernels.sgd(a.at(WEIGHT_SLOT, k), a.at(GRAD_SLOT, k), b, this.maskAt(k), a.padded(k), {
       gradScale,
       lr,
       wd: this.weightDecay,

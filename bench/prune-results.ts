@@ -9,7 +9,8 @@
  * fraction of all weights: masks updated every 500 steps for `--intervals` updates (`max`: until the last step; default 12: final sparsity at step
  * 6,000), inside `--epochs` fine-tuning epochs (default 16, ~15,000 steps: the rest recovers at final sparsity), Adam
  * `--lr` (default 1e-3) at a `--schedule` (constant, or cosine decay over the whole run: the optimizer and the LR schedule
- * run uninterrupted across mask updates). `--save DIR` keeps each pruned model (for bench/compact-export.ts). Dense models are cached per seed in `--cache` (default runs/prune-results). Test error on the 10,000 MNIST test images; mean ± std over seeds.
+ * run uninterrupted across mask updates). `--save DIR` keeps each pruned model (for bench/compact-export.ts). `--distill`: the dense model teaches
+ * during the whole AGP run (α 0.9, T 4). Dense models are cached per seed in `--cache` (default runs/prune-results). Test error on the 10,000 MNIST test images; mean ± std over seeds.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ const { values } = parseArgs({ options: {
   seeds: { type: 'string', default: '0,1,2' }, epochs: { type: 'string', default: '16' }, intervals: { type: 'string', default: '12' },
   lr: { type: 'string', default: '0.001' }, schedule: { type: 'string', default: 'constant' },
   cache: { type: 'string', default: 'runs/prune-results' }, scope: { type: 'string', default: 'layer' },
-  targets: { type: 'string' }, save: { type: 'string' }, model: { type: 'string', default: 'lenet-300-100' },
+  targets: { type: 'string' }, distill: { type: 'boolean', default: false }, save: { type: 'string' }, model: { type: 'string', default: 'lenet-300-100' },
 } });
 if (values.schedule !== 'constant' && values.schedule !== 'cosine') throw new RangeError(`--schedule must be constant or cosine, got ${values.schedule}`);
 const schedule = values.schedule;
@@ -58,7 +59,7 @@ for (const seed of seeds) {
       // Layer scope: the hidden layers pruned alike, the classifier dense. Global scope: one magnitude ranking over all
       // three layers (the classifier included), as Han and SNIP rank.
       final: scope === 'global' ? 1 - t.kept : hiddenSparsity(t.kept), frequency: 500, scope, ...(values.intervals === 'max' ? {} : { steps: Number(values.intervals) }), epochs: Number(values.epochs), seed,
-      keepClassifier: scope === 'layer', train: { optimizer: 'adam', lr: Number(values.lr), schedule },
+      keepClassifier: scope === 'layer', train: { optimizer: 'adam', lr: Number(values.lr), schedule, ...(values.distill ? { distill: { teacher: dense, alpha: 0.9, temperature: 4 } } : {}) },
     });
     errors.get(`${t.kept}`)!.push(1 - (await evaluate(r.model, test)).top1);
     if (values.save) await saveModel(r.model, join(values.save, `${values.model}-kept${t.kept}-seed${seed}.onnx`));

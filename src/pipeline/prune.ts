@@ -8,7 +8,7 @@ import {
 import { measureModel, type Measurement } from '../report/measure.js';
 import { compareModels, type CompareResult } from '../runtime/index.js';
 import { agpPrune, iterative } from '../prune/schedules/index.js';
-import { createGradientSource, recalibrateBatchNorm, train, zeroMasks, type TrainOptions } from '../train/index.js';
+import { createGradientSource, recalibrateBatchNorm, train, zeroMasks, type DistillOptions, type TrainOptions } from '../train/index.js';
 
 /** Criteria that need gradients from calibration batches. */
 const GRADIENT_CRITERIA: ReadonlySet<CriterionName> = new Set(['taylor', 'taylor-squared', 'fisher', 'snip', 'movement']);
@@ -38,13 +38,14 @@ export type PruneMode =
 /**
  * Repair right after pruning, before any fine-tuning: `bn` re-computes BatchNorm running statistics from calibration
  * data (no labels, no gradients); `lsq` refits every consumer of a pruned group by least squares to reproduce the
- * original layer's outputs (structured only); `finetune` fine-tunes (`finetuneEpochs`, at least 1). Extend the
+ * original layer's outputs (structured only); `finetune` fine-tunes (`finetuneEpochs`, at least 1); `distill` fine-tunes
+ * on α·T²·KL(teacher ‖ student) + (1−α)·CE with the original model (or `distill.teacher`) as the teacher. Extend the
  * union and the `switch` in {@link runPrune} together.
  */
-export type RecoverMethod = 'none' | 'bn' | 'lsq' | 'finetune';
+export type RecoverMethod = 'none' | 'bn' | 'lsq' | 'finetune' | 'distill';
 
 /** Every recovery method, in the order the CLI lists them. */
-export const RECOVER_METHODS: readonly RecoverMethod[] = ['none', 'bn', 'lsq', 'finetune'];
+export const RECOVER_METHODS: readonly RecoverMethod[] = ['none', 'bn', 'lsq', 'finetune', 'distill'];
 
 /** Options of {@link runPrune}. */
 export interface PruneJob {
@@ -59,6 +60,8 @@ export interface PruneJob {
   readonly recover?: RecoverMethod;
   /** The same as `recover: 'bn'` (the older spelling). */
   readonly recalibrate?: 'bn';
+  /** `recover: 'distill'`: teacher (default: the model being pruned), α and temperature (the trainer's defaults). */
+  readonly distill?: Partial<DistillOptions>;
   /** Training samples the least-squares refit (`recover: 'lsq'`) uses; default 1024. */
   readonly lsqSamples?: number;
   readonly finetune?: Omit<TrainOptions, 'epochs' | 'masks' | 'valSet'>;
@@ -130,7 +133,7 @@ export async function runPrune(model: Model, job: PruneJob): Promise<PruneResult
   let repaired = pruned;
   let lsq: readonly LsqLayer[] | undefined;
   switch (recover) {
-    case 'none': case 'finetune': break;
+    case 'none': case 'finetune': case 'distill': break;
     case 'bn': repaired = await recalibrated(pruned, calib, log); break;
     case 'lsq': {
       const r = await reconstructConsumers(model, pruned, structured!.graph, structured!.plan, take(trainSet, job.lsqSamples ?? 1024), { samples: job.lsqSamples ?? 1024, log });
@@ -138,8 +141,9 @@ export async function runPrune(model: Model, job: PruneJob): Promise<PruneResult
       break;
     }
   }
-  const epochs = recover === 'finetune' ? Math.max(1, job.finetuneEpochs ?? 1) : job.finetuneEpochs ?? 0;
-  const tuned = epochs > 0 ? await finetune(repaired, trainSet, { ...job, finetuneEpochs: epochs }, log) : repaired;
+  const epochs = recover === 'finetune' || recover === 'distill' ? Math.max(1, job.finetuneEpochs ?? 1) : job.finetuneEpochs ?? 0;
+  const distill = recover === 'distill' ? { ...job.distill, teacher: job.distill?.teacher ?? model } : undefined;
+  const tuned = epochs > 0 ? await finetune(repaired, trainSet, { ...job, finetuneEpochs: epochs }, log, distill) : repaired;
   log('measuring the pruned model');
   const after = await measureModel(tuned, test, measureOpts);
   const details: StructuredDetails | undefined = structured && {
@@ -209,11 +213,11 @@ async function recalibrated(model: Model, calib: Dataset, log: (l: string) => vo
   return r.model;
 }
 
-async function finetune(pruned: Model, trainSet: Dataset, job: PruneJob, log: (l: string) => void): Promise<Model> {
+async function finetune(pruned: Model, trainSet: Dataset, job: PruneJob, log: (l: string) => void, distill?: DistillOptions): Promise<Model> {
   const masks = zeroMasks(pruned);
   const { train: tr, val } = splitTrainVal(trainSet, { valFraction: 0.1, seed: job.seed ?? 0, stratified: true });
-  log(`fine-tuning for ${job.finetuneEpochs} epoch(s) on ${tr.count} samples, pruned weights held at zero`);
-  const r = await train(pruned, tr, { optimizer: 'adam', lr: 1e-4, ...job.finetune, epochs: job.finetuneEpochs ?? 1, masks, valSet: val });
+  log(`${distill ? 'distilling from the teacher' : 'fine-tuning'} for ${job.finetuneEpochs} epoch(s) on ${tr.count} samples, pruned weights held at zero`);
+  const r = await train(pruned, tr, { optimizer: 'adam', lr: 1e-4, ...job.finetune, epochs: job.finetuneEpochs ?? 1, masks, valSet: val, ...(distill ? { distill } : {}) });
   return r.model;
 }
 

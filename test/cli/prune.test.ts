@@ -101,7 +101,18 @@ describe('secateurs prune --structured', () => {
     const bn = m.graph.nodes.find((n) => n.opType === 'BatchNormalization')!;
     expect(bn.input(3)!.constant!.toFloat32().some((v) => v !== 0)).toBe(true);
     expect((await cli('prune', trained, '--data', data, '--recover', 'lsq', '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/'--recover lsq' refits the layers after removed channels; it needs '--structured'/);
-    expect((await cli('prune', trained, '--data', data, '--recover', 'distill', '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/'--recover' must be one of none, bn, lsq, finetune, got 'distill'/);
+    expect((await cli('prune', trained, '--data', data, '--recover', 'heal', '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/'--recover' must be one of none, bn, lsq, finetune, distill, got 'heal'/);
+    expect((await cli('prune', trained, '--data', data, '--teacher', trained, '--out', join(tempDir(), 'x.onnx'))).err).toMatch(/--teacher applies to '--recover distill' only/);
+  });
+
+  it('--recover distill: the original model teaches the pruned one without labels (alpha 1) and recovers accuracy', async () => {
+    const args = ['prune', trained, '--data', data, '--sparsity', '0.95', '--test-limit', '500', '--json'];
+    const plain = JSON.parse((await cli(...args, '--out', join(tempDir(), 'p.onnx'))).out) as PruneJson;
+    const r = await cli(...args, '--recover', 'distill', '--alpha', '1', '--temperature', '2', '--lr', '0.001', '--out', join(tempDir(), 'd.onnx'));
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.out) as PruneJson;
+    expect(d.after.summary.nonzeroParams).toBe(plain.after.summary.nonzeroParams);
+    expect(d.after.eval.top1).toBeGreaterThan(plain.after.eval.top1 + 0.02);
   });
 
   it('--criterion taylor --recover lsq: neurons removed, the next layers refit by least squares', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { saveModel } from '../../onnx/index.js';
+import type { DistillOptions } from '../../train/index.js';
 import { RECOVER_METHODS, runPrune, type PruneMode, type PruneResult, type PruneSchedule, type RecoverMethod } from '../../pipeline/prune.js';
 import { CRITERIA, type CriterionName, type Granularity } from '../../prune/index.js';
 import {
@@ -45,7 +46,10 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--rounds <n>', 'iterative: prune/fine-tune rounds', '3')
     .option('--agp-frequency <steps>', 'agp: recompute masks every this many steps', '100')
     .option('--finetune-epochs <n>', 'fine-tune after pruning (per round for iterative), pruned weights held at zero', '0')
-    .option('--recover <method>', 'repair after pruning: none | bn (re-calibrate BatchNorm statistics, no labels) | lsq (refit the layers after removed channels by least squares; structured) | finetune (same as --finetune-epochs, default 1 epoch)', 'none')
+    .option('--recover <method>', 'repair after pruning: none | bn (re-calibrate BatchNorm statistics, no labels) | lsq (refit the layers after removed channels by least squares; structured) | finetune (same as --finetune-epochs, default 1 epoch) | distill (fine-tune on the original model\'s soft labels)', 'none')
+    .option('--teacher <model>', 'distill: the teacher (an .onnx file; default the model being pruned)')
+    .option('--alpha <x>', 'distill: weight of the KL term in [0, 1] (1: no labels used)')
+    .option('--temperature <t>', 'distill: softmax temperature > 0')
     .option('--lr <x>', 'fine-tuning learning rate (Adam)', '0.0001')
     .option('--sparse-storage', 'save pruned tensors as ONNX sparse initializers when that makes the file smaller')
     .option('--test-limit <n>', 'report before/after on the first n test samples only')
@@ -57,7 +61,7 @@ export function registerPrune(program: Command, io: Io): void {
       const recover = recoverFrom(opts);
       const loaded = await loadModelArg(spec);
       const r = await runPrune(loaded.model, {
-        mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, recover: recover.method,
+        mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, recover: recover.method, ...distillFrom(opts, recover.method),
         finetune: { lr: parseNumberOption('--lr', opts.lr, { min: 0, openMin: true }) }, seed: parseIntOption('--seed', opts.seed, 0),
         ...(opts.testLimit !== undefined ? { testLimit: parseIntOption('--test-limit', opts.testLimit, 1) } : {}),
         log: g.json || g.quiet ? undefined : (l) => io.err(l),
@@ -82,6 +86,23 @@ interface PruneCliOptions {
   readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
   readonly lr: string; readonly sparseStorage?: boolean; readonly testLimit?: string; readonly seed: string;
   readonly schedule: string; readonly rounds: string; readonly agpFrequency: string; readonly recover: string;
+  readonly teacher?: string; readonly alpha?: string; readonly temperature?: string;
+}
+
+/** --teacher, --alpha, --temperature: only with --recover distill. */
+function distillFrom(o: PruneCliOptions, method: RecoverMethod): { distill?: Partial<DistillOptions> } {
+  const given = [o.teacher && '--teacher', o.alpha && '--alpha', o.temperature && '--temperature'].filter((x) => x);
+  if (method !== 'distill') {
+    if (given.length > 0) throw new RangeError(`${given.join(', ')} ${given.length > 1 ? 'apply' : 'applies'} to '--recover distill' only.`);
+    return {};
+  }
+  return {
+    distill: {
+      ...(o.teacher !== undefined ? { teacher: o.teacher } : {}),
+      ...(o.alpha !== undefined ? { alpha: parseNumberOption('--alpha', o.alpha, { min: 0, max: 1 }) } : {}),
+      ...(o.temperature !== undefined ? { temperature: parseNumberOption('--temperature', o.temperature, { min: 0, openMin: true }) } : {}),
+    },
+  };
 }
 
 /** --recover and --finetune-epochs together: the repair and the fine-tuning epochs. */
@@ -90,7 +111,7 @@ function recoverFrom(o: PruneCliOptions): { method: RecoverMethod; epochs: numbe
   const method = RECOVER_METHODS.find((m) => m === o.recover);
   if (!method) throw new RangeError(`'--recover' must be one of ${RECOVER_METHODS.join(', ')}, got '${o.recover}'.`);
   if (method === 'lsq' && o.structured === undefined) throw new RangeError(`'--recover lsq' refits the layers after removed channels; it needs '--structured'.`);
-  return { method, epochs: method === 'finetune' ? Math.max(1, epochs) : epochs };
+  return { method, epochs: method === 'finetune' || method === 'distill' ? Math.max(1, epochs) : epochs };
 }
 
 function scheduleFrom(o: PruneCliOptions): PruneSchedule {

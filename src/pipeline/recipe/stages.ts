@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import type { Dataset } from '../../data/index.js';
-import { SecateursError } from '../../errors.js';
 import { take } from '../../data/index.js';
 import type { Model } from '../../ir/graph.js';
 import { allocateSparsity, analyzeSensitivity, applyMasks, planPruning, type Granularity, type SensitivityResult } from '../../prune/index.js';
@@ -14,8 +13,8 @@ import { quantizeModel } from '../../quantize/index.js';
 import { exportModel, writeExport } from '../../export/index.js';
 import { blockedGroups } from '../../report/run-stage.js';
 import type { BlockedGroup } from '../../report/run-record.js';
-import { createGradientSource, recalibrateBatchNorm, train, zeroMasks, type StepReport, type TrainOptions } from '../../train/index.js';
-import type { ExportStage, FinetuneStage, PruneStage, QuantizeStage, Stage, StructuredStage, TrainSettings } from './schema.js';
+import { createGradientSource, DEFAULT_ALPHA, DEFAULT_TEMPERATURE, recalibrateBatchNorm, train, zeroMasks, type StepReport, type TrainOptions } from '../../train/index.js';
+import type { DistillStage, ExportStage, FinetuneStage, PruneStage, QuantizeStage, Stage, StructuredStage, TrainSettings } from './schema.js';
 
 /** What a stage works with. */
 export interface StageContext {
@@ -70,8 +69,7 @@ export async function runStage(stage: Stage, model: Model, ctx: StageContext): P
     case 'recalibrate': return recalibrate(model, ctx, stage.samples);
     case 'quantize': return quantize(stage, model, ctx);
     case 'export': return exportStage(stage, model, ctx);
-    case 'distill':
-      throw new SecateursError('RECIPE_INVALID', `stage kind '${stage.kind}' is not wired yet (work in progress, uncommitted).`);
+    case 'distill': return distill(stage, model, ctx);
   }
 }
 
@@ -202,6 +200,19 @@ async function finetune(s: FinetuneStage, model: Model, ctx: StageContext): Prom
   });
   const last = r.history[r.history.length - 1];
   return { model: r.model, notes: [`${r.steps} steps${last ? `, last epoch loss ${last.trainLoss.toFixed(4)}` : ''}`] };
+}
+
+async function distill(s: DistillStage, model: Model, ctx: StageContext): Promise<StageOutput> {
+  const data = s.limit !== undefined ? take(ctx.trainSet, s.limit) : ctx.trainSet;
+  const teacher = s.teacher === undefined || s.teacher === 'original' ? ctx.original : ctx.resolvePath(s.teacher);
+  const alpha = s.alpha ?? DEFAULT_ALPHA;
+  const temperature = s.temperature ?? DEFAULT_TEMPERATURE;
+  ctx.log(`distilling ${s.epochs} epoch(s) on ${data.count} samples from ${typeof teacher === 'string' ? teacher : 'the original model'} (alpha ${alpha}, T ${temperature})`);
+  const r = await train(model, data, {
+    ...trainOptions(s, ctx), epochs: s.epochs, masks: zeroMasks(model), progress: ctx.progress, distill: { teacher, alpha, temperature },
+    checkpointDir: join(ctx.workDir, 'checkpoint'), ...(await resumable(join(ctx.workDir, 'checkpoint'))),
+  });
+  return { model: r.model, notes: [`${r.steps} steps, alpha ${alpha}, temperature ${temperature}`] };
 }
 
 async function recalibrate(model: Model, ctx: StageContext, samples: number | undefined): Promise<StageOutput> {

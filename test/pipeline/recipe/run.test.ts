@@ -102,6 +102,16 @@ describe('runRecipe', () => {
     expect(exported!.metrics.gzipBytes).toBeLessThan(orig!.metrics.gzipBytes / 8);
   });
 
+  it('distills the pruned model from the original (no labels with alpha 1) and recovers accuracy', async () => {
+    const text = recipe('g', '  - { kind: prune, scope: global, sparsity: 0.97 }\n  - { kind: distill, epochs: 1, limit: 2000, alpha: 1, temperature: 2, lr: 1.0e-3 }');
+    const r = await runRecipe(await checkRecipeText(text, join(dir, 'g.yaml')));
+    const [, pruned, distilled] = r.record.stages;
+    expect(distilled!.kind).toBe('distill');
+    expect(distilled!.notes[0]).toMatch(/alpha 1, temperature 2/);
+    expect(distilled!.metrics.nonzero).toBe(pruned!.metrics.nonzero);
+    expect(distilled!.metrics.top1!).toBeGreaterThan(pruned!.metrics.top1! + 0.02);
+  });
+
   it('writes the final model under outputs.model and never touches the input model', async () => {
     const before = await readFile(MODEL);
     const text = recipe('e', '  - { kind: prune, sparsity: 0.5 }').replace('stages:', 'outputs: { model: small.onnx }\nstages:');

@@ -13,6 +13,7 @@
  * during the whole AGP run (α 0.9, T 4). Dense models are cached per seed in `--cache` (default runs/prune-results). Test error on the 10,000 MNIST test images; mean ± std over seeds.
  */
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,6 +35,7 @@ const schedule = values.schedule;
 if (values.scope !== 'layer' && values.scope !== 'global') throw new RangeError(`--scope must be layer or global, got ${values.scope}`);
 const scope = values.scope;
 const seeds = values.seeds.split(',').map(Number);
+if (values.save) await mkdir(values.save, { recursive: true });
 if (values.model !== 'lenet-300-100' && values.model !== 'lenet5') throw new RangeError(`--model must be lenet-300-100 or lenet5, got ${values.model}`);
 const lenet5 = values.model === 'lenet5';
 // LeNet-5 starts from the bundled model (trained by `secateurs train`, 99.22%) for every seed: the seeds vary the

@@ -14,3 +14,26 @@ export function globals(cmd: Command): GlobalOptions {
 export function wantProgress(g: GlobalOptions): boolean {
   return !g.json && !g.quiet;
 }
+
+/**
+ * Runs `work` with Ctrl-C turned into an abort: the first SIGINT aborts the signal (training stops after its current
+ * step and writes a checkpoint), a second one kills as usual. When the work fails after an abort, `resumeHint` is
+ * printed.
+ */
+export async function withInterrupt<T>(io: { err(line: string): void }, resumeHint: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    io.err('interrupted: finishing the current step and writing a checkpoint (press Ctrl-C again to kill)');
+    controller.abort();
+    process.removeListener('SIGINT', onSignal);
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    return await work(controller.signal);
+  } catch (e) {
+    if (controller.signal.aborted && resumeHint) io.err(resumeHint);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}

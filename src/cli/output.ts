@@ -54,13 +54,8 @@ export function fmtNum(n: number): string {
   return n.toPrecision(4).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 }
 
-/** Human-readable byte size (KiB/MiB). */
-export function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(2)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
+/** Human-readable byte size (KiB/MiB): the report's formatter, so tables and reports agree. */
+export { fmtSize as fmtBytes } from '../report/format.js';
 
 /** Percentage with one decimal. */
 export function fmtPct(x: number): string {

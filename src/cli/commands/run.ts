@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadRecipe } from '../../pipeline/recipe/check.js';
 import { runRecipe, type RecipeRun } from '../../pipeline/recipe/run.js';
-import { globals, wantProgress } from '../context.js';
+import { globals, wantProgress, withInterrupt } from '../context.js';
 import { fmtBytes, fmtNum, fmtPct, printJson, renderTable, type Io } from '../output.js';
 
 /** `secateurs run RECIPE`: a whole compression job from a recipe file, resumable. */
@@ -21,26 +21,15 @@ export function registerRun(program: Command, io: Io): void {
         else io.out(`${file}: valid; stages: ${loaded.recipe.stages.map((s) => s.kind).join(' -> ')}`);
         return;
       }
-      const controller = new AbortController();
-      const onSignal = (): void => {
-        io.err('interrupted: finishing the current step and writing a checkpoint (press Ctrl-C again to kill)');
-        controller.abort();
-        process.removeListener('SIGINT', onSignal);
-      };
-      process.once('SIGINT', onSignal);
-      try {
+      const hint = `resume with: secateurs run ${file}${opts.out ? ` --out ${opts.out}` : ''} (finished stages are kept)`;
+      await withInterrupt(io, hint, async (signal) => {
         const r = await runRecipe(loaded, {
           ...(opts.out !== undefined ? { dir: opts.out } : {}), restart: opts.restart ?? false, progress: wantProgress(g),
-          signal: controller.signal, log: g.json || g.quiet ? undefined : (line) => io.err(line),
+          signal, log: g.json || g.quiet ? undefined : (line) => io.err(line),
         });
         if (g.json) printJson(io, { recipe: file, dir: r.dir, model: r.model, resumedStages: r.resumed, record: r.record });
         else io.out(formatRun(r, io.isTty));
-      } catch (e) {
-        if (controller.signal.aborted) io.err(`resume with: secateurs run ${file}${opts.out ? ` --out ${opts.out}` : ''} (finished stages are kept)`);
-        throw e;
-      } finally {
-        process.removeListener('SIGINT', onSignal);
-      }
+      });
     });
 }
 

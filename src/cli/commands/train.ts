@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { saveModel } from '../../onnx/index.js';
 import { runTraining, type TrainingJob, type TrainingReport } from '../../pipeline/train.js';
-import { globals, wantProgress } from '../context.js';
+import { globals, wantProgress, withInterrupt } from '../context.js';
 import { DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type DistillOptions } from '../../train/index.js';
 import { loadModelArg, parseIntOption, parseNumberOption } from '../model-arg.js';
 import { fmtNum, fmtPct, printJson, type Io } from '../output.js';
@@ -17,26 +17,15 @@ export function registerTrain(program: Command, io: Io): void {
     addTrainOptions(cmd).action(async (spec: string, opts: TrainCliOptions, c: Command) => {
       const g = globals(c);
       const loaded = await loadModelArg(spec);
-      const controller = new AbortController();
-      const onSignal = (): void => {
-        io.err('interrupted: finishing the current step and writing a checkpoint (press Ctrl-C again to kill)');
-        controller.abort();
-        process.removeListener('SIGINT', onSignal);
-      };
-      process.once('SIGINT', onSignal);
-      try {
+      const hint = opts.checkpointDir ? `resume with: secateurs ${name} ${spec} --resume ${opts.checkpointDir} (same options)` : undefined;
+      await withInterrupt(io, hint, async (signal) => {
         const distill = await distillFrom(opts);
         const job = { ...jobFrom(opts, keepZeros, g.json || g.quiet ? undefined : io.err), ...(distill ? { distill } : {}) };
-        const report = await runTraining(loaded.model, { ...job, progress: wantProgress(g), signal: controller.signal });
+        const report = await runTraining(loaded.model, { ...job, progress: wantProgress(g), signal });
         await saveModel(report.model, opts.out);
         if (g.json) printJson(io, { model: loaded.label, out: opts.out, ...withoutModel(report) });
         else io.out(formatTraining(loaded.label, opts.out, report, io.isTty));
-      } catch (e) {
-        if (controller.signal.aborted && opts.checkpointDir) io.err(`resume with: secateurs ${name} ${spec} --resume ${opts.checkpointDir} (same options)`);
-        throw e;
-      } finally {
-        process.removeListener('SIGINT', onSignal);
-      }
+      });
     });
   }
 }

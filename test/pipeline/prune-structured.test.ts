@@ -45,6 +45,6 @@ describe('runPrune --structured', () => {
       .rejects.toThrow("structured pruning needs exactly one of 'ratio', 'targetMacs' or 'targetLatency', got 2.");
     await expect(runPrune(model, { data, mode: { ...structured, targetLatency: 1.5 } })).rejects.toThrow("'targetLatency' must be in (0, 1], got 1.5.");
     await expect(runPrune(model, { data, recover: 'bn', recalibrate: 'bn', mode: { ...structured, ratio: 0.5 }, lsqSamples: 0 })).rejects.toThrow("'lsqSamples' must be an integer >= 1, got 0.");
-    await expect(runPrune(model, { data, recover: 'distill' as 'bn', mode: { ...structured, ratio: 0.5 } })).rejects.toThrow("'recover' must be one of none, bn, lsq, finetune, got 'distill'.");
+    await expect(runPrune(model, { data, recover: 'heal' as 'bn', mode: { ...structured, ratio: 0.5 } })).rejects.toThrow("'recover' must be one of none, bn, lsq, finetune, distill, got 'heal'.");
   });
 });

@@ -122,6 +122,8 @@ export interface ExportStage {
   readonly kind: 'export';
   /** Default `auto`: the smallest gzip download among the formats that fit the model. */
   readonly format?: 'auto' | 'dense' | 'sparse' | 'int8' | 'int8-sparse';
+  /** int8 encodings: values on a ±(2^(bits−1) − 1) grid, 2 to 8 (default 8); fewer bits compress further under gzip. */
+  readonly bits?: number;
 }
 
 export type Stage = PruneStage | StructuredStage | FinetuneStage | DistillStage | RecalibrateStage | QuantizeStage | ExportStage;
@@ -223,7 +225,7 @@ export const RECIPE_SCHEMA = {
             mode: { enum: ['static', 'dynamic', 'fp16', 'weight-only'] }, calibrate: { enum: ['minmax', 'percentile', 'entropy'] },
             perChannel: { type: 'boolean' }, bits: { enum: [8, 4] }, exclude: patterns,
           }),
-          stage('export', { format: { enum: ['auto', 'dense', 'sparse', 'int8', 'int8-sparse'] } }),
+          stage('export', { format: { enum: ['auto', 'dense', 'sparse', 'int8', 'int8-sparse'] }, bits: { type: 'integer', minimum: 2, maximum: 8 } }),
         ],
       },
     },

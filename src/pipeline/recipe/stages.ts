@@ -173,7 +173,7 @@ async function quantize(s: QuantizeStage, model: Model, ctx: StageContext): Prom
 
 async function exportStage(s: ExportStage, model: Model, ctx: StageContext): Promise<StageOutput> {
   ctx.log(`encoding the final model (${s.format ?? 'auto'})`);
-  const r = await exportModel(model, { format: s.format ?? 'auto' });
+  const r = await exportModel(model, { format: s.format ?? 'auto', ...(s.bits !== undefined ? { bits: s.bits } : {}) });
   const tried = r.candidates.map((c) => `${c.format} ${c.skipped ? `(${c.skipped})` : `${(c.gzip / 1024).toFixed(1)} KiB gzip`}`).join(', ');
   return {
     model: r.unpacked,

@@ -93,6 +93,8 @@ export interface DistillStage extends TrainSettings {
   readonly alpha?: number;
   /** Softmax temperature, > 0; default 4. */
   readonly temperature?: number;
+  /** Intermediate feature matching: MSE between these student and teacher tensors (equal shapes), weighted. */
+  readonly features?: readonly { readonly student: string; readonly teacher: string; readonly weight?: number }[];
 }
 
 /** Gradient-free repair: BatchNorm running statistics recomputed from calibration data. */
@@ -219,7 +221,16 @@ export const RECIPE_SCHEMA = {
             ratio: fraction, targetMacs: openUnit, targetLatency: openUnit, roundTo: posInt, protect: { type: 'string' }, lsq: { type: 'boolean' },
           }),
           stage('finetune', trainProps, ['epochs']),
-          stage('distill', { ...trainProps, teacher: { type: 'string', minLength: 1 }, alpha: unit, temperature: { type: 'number', exclusiveMinimum: 0 } }, ['epochs']),
+          stage('distill', {
+            ...trainProps, teacher: { type: 'string', minLength: 1 }, alpha: unit, temperature: { type: 'number', exclusiveMinimum: 0 },
+            features: {
+              type: 'array',
+              items: {
+                type: 'object', required: ['student', 'teacher'], additionalProperties: false,
+                properties: { student: { type: 'string', minLength: 1 }, teacher: { type: 'string', minLength: 1 }, weight: { type: 'number', exclusiveMinimum: 0 } },
+              },
+            },
+          }, ['epochs']),
           stage('recalibrate', { samples: posInt }),
           stage('quantize', {
             mode: { enum: ['static', 'dynamic', 'fp16', 'weight-only'] }, calibrate: { enum: ['minmax', 'percentile', 'entropy'] },

@@ -209,10 +209,12 @@ async function distill(s: DistillStage, model: Model, ctx: StageContext): Promis
   const temperature = s.temperature ?? DEFAULT_TEMPERATURE;
   ctx.log(`distilling ${s.epochs} epoch(s) on ${data.count} samples from ${typeof teacher === 'string' ? teacher : 'the original model'} (alpha ${alpha}, T ${temperature})`);
   const r = await train(model, data, {
-    ...trainOptions(s, ctx), epochs: s.epochs, masks: zeroMasks(model), progress: ctx.progress, distill: { teacher, alpha, temperature },
+    ...trainOptions(s, ctx), epochs: s.epochs, masks: zeroMasks(model), progress: ctx.progress,
+    distill: { teacher, alpha, temperature, ...(s.features && s.features.length > 0 ? { features: s.features } : {}) },
     checkpointDir: join(ctx.workDir, 'checkpoint'), ...(await resumable(join(ctx.workDir, 'checkpoint'))),
   });
-  return { model: r.model, notes: [`${r.steps} steps, alpha ${alpha}, temperature ${temperature}`] };
+  const matched = s.features?.map((f) => `${f.student} ~ ${f.teacher}`).join(', ');
+  return { model: r.model, notes: [`${r.steps} steps, alpha ${alpha}, temperature ${temperature}${matched ? `, features matched: ${matched}` : ''}`] };
 }
 
 async function recalibrate(model: Model, ctx: StageContext, samples: number | undefined): Promise<StageOutput> {

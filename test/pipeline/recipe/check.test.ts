@@ -33,11 +33,12 @@ data: { dataset: mnist, calibration: 1000 }
 stages:
   - { kind: prune, criterion: wanda, scope: global, sparsity: 0.8 }
   - { kind: finetune, epochs: 2, lr: 1.0e-4, schedule: cosine }
+  - { kind: distill, epochs: 1, alpha: 0.5, features: [{ student: fc1_out, teacher: fc1_out, weight: 0.1 }] }
   - { kind: quantize, mode: static, calibrate: entropy }
   - { kind: export, format: auto }
 verify: { minTop1: 0.98 }
 `);
-    expect(yaml.recipe.stages.map((s) => s.kind)).toEqual(['prune', 'finetune', 'quantize', 'export']);
+    expect(yaml.recipe.stages.map((s) => s.kind)).toEqual(['prune', 'finetune', 'distill', 'quantize', 'export']);
     expect(yaml.resolvePath(yaml.recipe.model)).toBe(join(dir, 'model.onnx'));
     const json = await checkRecipeText(JSON.stringify({ version: 1, model: 'zoo:lenet5', data: { dataset: 'fashion-mnist' }, stages: [{ kind: 'structured', ratio: 0.5 }] }), join(dir, 'r.json'));
     expect(json.recipe.model).toBe('zoo:lenet5');

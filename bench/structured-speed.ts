@@ -2,7 +2,7 @@
  * Structured pruning: MACs, parameters, file size and onnxruntime latency before and after removing channels, at
  * 30/50/70% MAC reduction (kept channels rounded to multiples of 8), for the zoo CNNs and the PyTorch resnet18.
  *
- *   npx tsx bench/structured-speed.ts [--runs 50]
+ *   npx tsx bench/structured-speed.ts [--runs 50] [--only resnet18,mobilenet_v2]
  *
  * Latency: 1 intra-op thread, batch 1 and 32, median of `--runs` timed runs after warm-up, every variant timed in the
  * same process. Speedup = dense median / pruned median; "efficiency" = latency reduction / MAC reduction at that point.
@@ -12,11 +12,12 @@ import { parseArgs } from 'node:util';
 import type { Model } from '../src/ir/graph.js';
 import { modelStats } from '../src/metrics/index.js';
 import { encodeModel, loadModel } from '../src/onnx/index.js';
+import { restoreStrippedWeights } from '../test/helpers/weights.js';
 import { applyStructuredPlan, buildDependencyGraph, planByRatio, scoreGroups } from '../src/prune/structure/index.js';
 import { benchLatency } from '../src/runtime/index.js';
 import { buildZooModel } from '../src/zoo/index.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, only: { type: 'string' } } });
 const runs = Number(values.runs);
 
 async function atMacs(model: Model, keep: number): Promise<Model> {
@@ -33,12 +34,15 @@ async function atMacs(model: Model, keep: number): Promise<Model> {
   return applyStructuredPlan(model, planByRatio(dg, scores, { ratio: hi, roundTo: 8 }), { graph: dg });
 }
 
-const models: [string, Model][] = [
+const all: [string, Model][] = [
   ['resnet-small', buildZooModel('resnet-small')],
   ['mobilenetv2-small', buildZooModel('mobilenetv2-small')],
   ['lenet5', buildZooModel('lenet5')],
   ['resnet18 (PyTorch, 64x64)', await loadModel(join(import.meta.dirname, '../fixtures/pytorch/resnet18.onnx'))],
+  // Structure-only torchvision export: seeded weights of the right scale (latency does not depend on their values).
+  ['mobilenet_v2 (torchvision, 64x64)', restoreStrippedWeights(await loadModel(join(import.meta.dirname, '../fixtures/torchvision/mobilenet_v2.onnx')))],
 ];
+const models = all.filter(([name]) => values.only === undefined || values.only.split(',').some((o) => name.startsWith(o)));
 console.log('| model | MAC reduction target | MACs | params | file | batch 1 ms | batch 32 ms | speedup b1 / b32 | efficiency b1 / b32 |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [name, dense] of models) {

@@ -1,5 +1,5 @@
 /**
- * Gradient rules of pooling: MaxPool routes dY to the arg-max cells its Indices output names (scatter-add), the
+ * Gradient rules of pooling: MaxPool routes dY to the arg-max cells its Indices output names (MaxUnpool or scatter-add), the
  * average pools spread dY evenly back over each window (ConvTranspose with a ones kernel, one group per channel),
  * GlobalMaxPool routes it to the cells equal to the maximum.
  * @module
@@ -7,7 +7,7 @@
 import { dtypeCode } from '../../ir/dtype.js';
 import type { Value } from '../../ir/graph.js';
 import { Tensor } from '../../ir/tensor.js';
-import { i64, reduceSum, reshape, unsqueeze, zerosOfShape } from '../ops.js';
+import { i64, isStatic, reduceSum, reshape, unsqueeze, zerosOfShape } from '../ops.js';
 import type { GradContext, GradRule } from '../types.js';
 import { readWindow, scatterAttrs, spatialDims, type Window } from './conv-window.js';
 
@@ -25,10 +25,49 @@ function disjoint(ctx: GradContext, kernel: readonly number[]): boolean {
 }
 
 /**
+ * X's shape without reading X, so that X can be freed after the forward pass (in LeNet-5 the first conv's output is
+ * the largest activation, and MaxPool is its only consumer): a constant when static, else dY's batch and channel dims
+ * with X's static spatial dims, else `Shape(X)`.
+ */
+function inputShape(ctx: GradContext, x: Value, dy: Value): Value {
+  const { b } = ctx;
+  const dims = ctx.shape(x);
+  if (isStatic(dims)) return i64(ctx, dims, 'x_shape');
+  const spatial = dims?.slice(2);
+  if (isStatic(spatial)) {
+    const nc = b.op('Slice', [b.op('Shape', [dy]), i64(ctx, [0], 'starts'), i64(ctx, [2], 'ends')]);
+    return b.op('Concat', [nc, i64(ctx, spatial, 'spatial')], { axis: 0 });
+  }
+  return b.op('Shape', [x]);
+}
+
+/**
+ * onnxruntime's MaxUnpool refuses an output shape smaller than `(out − 1)·stride + kernel − pads` per axis, which
+ * padded and ceil_mode windows exceed (the indices are flat, so pads change nothing else): the end pads that make the
+ * input's size acceptable, when each stays below the kernel (as ONNX requires of pads); undefined when the spatial
+ * dims are unknown and the pooling pads or rounds up, or when a pad would be too large (the scatter is used then).
+ */
+function unpoolEndPads(ctx: GradContext, kernel: readonly number[], strides: readonly number[]): number[] | undefined {
+  const input = ctx.shape(ctx.x(0))?.slice(2);
+  const output = ctx.shape(ctx.y(0))?.slice(2);
+  if (!isStatic(input) || !isStatic(output)) {
+    const { node } = ctx;
+    const plain = node.attrInt('ceil_mode', 0) === 0 && ['NOTSET', 'VALID'].includes(node.attrString('auto_pad', 'NOTSET')) &&
+      (node.attrInts('pads') ?? []).every((p) => p === 0);
+    return plain ? kernel.map(() => 0) : undefined;
+  }
+  const pads = kernel.map((k, i) => Math.max(0, (output[i]! - 1) * strides[i]! + k - input[i]!));
+  return pads.every((p, i) => p < kernel[i]!) ? pads : undefined;
+}
+
+/**
  * MaxPool: the forward node is asked for its Indices output (flat positions in X, batch and channel included), and
- * dY is scatter-added at those positions into zeros of X's size: ScatterElements with reduction 'add' (opset 16+).
- * Before opset 16 only disjoint windows (stride ≥ dilated kernel, e.g. 2x2 stride 2) work, with a plain
- * ScatterElements (opset 11+); overlapping windows fail naming the opset needed. Shapes may be symbolic.
+ * dY goes to those positions. Disjoint windows (every stride at least the dilated kernel, e.g. LeNet's 2x2 stride 2)
+ * name each input cell at most once, so float32 uses MaxUnpool, which writes dY into one zeroed buffer of X's size.
+ * Otherwise (overlapping windows, or float64, for which onnxruntime has no MaxUnpool kernel) dY is scatter-added
+ * into zeros of X's size: ScatterElements with reduction 'add' (opset 16+). Before opset 16 only disjoint windows
+ * work, with a plain ScatterElements (opset 11+); overlapping windows fail naming the opset needed. Shapes may be
+ * symbolic; X itself is read only when its spatial dims are.
  *
  * @example
  * ```ts
@@ -40,17 +79,23 @@ export const maxPool: GradRule = (ctx) => {
   if (!dy) return [];
   const { b, node } = ctx;
   if (node.attrInt('storage_order', 0) !== 0) ctx.fail('storage_order=1 (column-major Indices) is not supported; use storage_order=0.');
-  const overlap = !disjoint(ctx, kernelOf(ctx));
+  const kernel = kernelOf(ctx);
+  const overlap = !disjoint(ctx, kernel);
   if (ctx.opset < 16 && (overlap || ctx.opset < 11)) {
     ctx.fail(`its gradient scatter-adds into overlapping windows, which needs ScatterElements with reduction 'add' (opset 16+); ` +
       `${ctx.opset < 11 ? 'even disjoint windows need opset 11+' : 'disjoint windows (stride ≥ dilated kernel) work from opset 11'}. Convert the model to opset 16+.`);
   }
   const x = ctx.x(0);
-  const size = unsqueeze(ctx, b.op('Size', [x]), [0]);
-  const zeros = zerosOfShape(ctx, size, ctx.dtype(x));
+  const shape = inputShape(ctx, x, dy);
+  const strides = node.attrInts('strides') ?? kernel.map(() => 1);
+  const endPads = overlap || ctx.dtype(x) !== 'float32' ? undefined : unpoolEndPads(ctx, kernel, strides);
+  if (endPads) {
+    return [b.op('MaxUnpool', [dy, ctx.y(1), shape], { kernel_shape: kernel, strides: [...strides], pads: [...kernel.map(() => 0), ...endPads] })];
+  }
+  const zeros = reshape(ctx, zerosOfShape(ctx, shape, ctx.dtype(x)), [-1]);
   const idx = reshape(ctx, ctx.y(1), [-1]);
   const flat = b.op('ScatterElements', [zeros, idx, reshape(ctx, dy, [-1])], { axis: 0, reduction: ctx.opset >= 16 ? 'add' : undefined });
-  return [reshape(ctx, flat, b.op('Shape', [x]))];
+  return [reshape(ctx, flat, shape)];
 };
 
 function staticChannels(ctx: GradContext, x: Value): number {

@@ -1,8 +1,8 @@
 /**
- * Finite-difference checks of the pooling gradients. MaxPool (and the ScatterElements of its gradient) has a float64
- * kernel in onnxruntime's CPU build, so it is checked in float64 (ε = 1e-6, rtol = 1e-6, atol = 1e-9); AveragePool,
- * GlobalAveragePool, GlobalMaxPool and the ConvTranspose of the average-pool gradient are float32 only (ε = 1e-3,
- * rtol = 2e-2, atol = 1e-3).
+ * Finite-difference checks of the pooling gradients. MaxPool's scatter gradient (overlapping windows, and float64)
+ * has float64 kernels in onnxruntime's CPU build, so it is checked in float64 (ε = 1e-6, rtol = 1e-6, atol = 1e-9);
+ * the MaxUnpool gradient of disjoint float32 windows, AveragePool, GlobalAveragePool, GlobalMaxPool and the
+ * ConvTranspose of the average-pool gradient are float32 only (ε = 1e-3, rtol = 2e-2, atol = 1e-3).
  */
 import { describe, expect, it } from 'vitest';
 import { buildGradientGraph } from '../../../src/autodiff/backward.js';
@@ -15,7 +15,7 @@ import type { Model } from '../../../src/ir/graph.js';
 
 const rules = NN_GRAD_RULES;
 
-function poolModel(op: string, x: readonly number[], attrs: AttrMap, dtype: DataType, opset = 17): Model {
+function poolModel(op: string, x: readonly (number | string)[], attrs: AttrMap, dtype: DataType, opset = 17): Model {
   const b = new GraphBuilder(op);
   const input = b.input('x', dtype, x);
   b.output(b.op(op, [input], attrs), { name: 'y', dtype });
@@ -69,6 +69,40 @@ describe('MaxPool gradient (float64)', () => {
   it('fails for column-major Indices', () => {
     const model = poolModel('MaxPool', [1, 1, 4, 4], { kernel_shape: [2, 2], strides: [2, 2], storage_order: 1 }, 'float32');
     expect(() => buildGradientGraph(model, { loss: 'y', wrt: ['x'], rules })).toThrow(/storage_order=1 \(column-major Indices\) is not supported/);
+  });
+});
+
+const MAX_DISJOINT: readonly (readonly [string, readonly number[], AttrMap])[] = [
+  ['2x2 stride 2', [2, 3, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }],
+  ['2x2 stride 2 pads 1', [1, 2, 7, 7], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1] }],
+  ['2x2 stride 2 ceil_mode (partial last window)', [1, 2, 7, 5], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }],
+  ['2x2 dilations 2 stride 3', [1, 2, 8, 8], { kernel_shape: [2, 2], strides: [3, 3], dilations: [2, 2] }],
+  ['3x2 strides 3x2', [2, 2, 9, 6], { kernel_shape: [3, 2], strides: [3, 2] }],
+  ['1-D, kernel 2, stride 2', [2, 3, 9], { kernel_shape: [2], strides: [2] }],
+];
+
+describe('MaxPool gradient (float32, disjoint windows: MaxUnpool)', () => {
+  it.each(MAX_DISJOINT.map(([n, x, a]) => [n, x, a] as const))('%s', async (_, x, attrs) => {
+    const r = await assertGradients(poolModel('MaxPool', x, attrs, 'float32'), { gradient: { rules } });
+    const ops = r.gradient.model.graph.nodes.map((n) => n.opType);
+    expect(ops).toContain('MaxUnpool');
+    expect(ops).not.toContain('ScatterElements');
+  });
+
+  it('does not read X in the backward pass when its spatial dims are static (the batch symbolic)', async () => {
+    const model = poolModel('MaxPool', ['N', 3, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }, 'float32');
+    const data = Float32Array.from({ length: 216 }, (_, i) => ((i * 37) % 216) * 0.05 - 5) // distinct, 0.05 apart: no ties within ε;
+    const r = await assertGradients(model, { gradient: { rules }, feeds: { x: { dtype: 'float32', dims: [2, 3, 6, 6], data } } });
+    const readers = r.gradient.model.graph.nodes.filter((n) => n.inputs.some((v) => v?.name === 'x')).map((n) => n.opType);
+    expect(readers).toEqual(['MaxPool']);
+  });
+
+  it('reads Shape(X) only when the spatial dims are symbolic', async () => {
+    const model = poolModel('MaxPool', [2, 3, 'H', 'W'], { kernel_shape: [2, 2], strides: [2, 2] }, 'float32');
+    const data = Float32Array.from({ length: 144 }, (_, i) => ((i * 37) % 144) * 0.05 - 3.6);
+    const r = await assertGradients(model, { gradient: { rules }, feeds: { x: { dtype: 'float32', dims: [2, 3, 6, 4], data } } });
+    const readers = r.gradient.model.graph.nodes.filter((n) => n.inputs.some((v) => v?.name === 'x')).map((n) => n.opType).sort();
+    expect(readers).toEqual(['MaxPool', 'Shape']);
   });
 });
 

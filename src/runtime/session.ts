@@ -94,21 +94,37 @@ export class Session {
     return findIO(this.outputs, name, 'output');
   }
 
-  /** Runs the model; returns the requested outputs (default: all) as TensorData (fresh arrays, safe to keep). */
-  async run(feeds: Feeds, outputNames?: readonly string[]): Promise<Record<string, TensorData>> {
+  /**
+   * Runs the model; returns the requested outputs (default: all) as TensorData (fresh arrays, safe to keep).
+   *
+   * `into` names outputs to be written into the caller's arrays (exact dtype and shape): onnxruntime computes them
+   * there instead of in buffers of its own, which lowers the peak memory of a run by their size (the trainer's
+   * gradients land in the optimizer's memory this way). Their entries in the result are the caller's arrays.
+   */
+  async run(feeds: Feeds, outputNames?: readonly string[], into?: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> {
     const ortFeeds: Record<string, OrtTensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t, `feed '${name}'`);
-    const res = await this.runRaw(ortFeeds, outputNames);
+    let res: Record<string, OrtTensor>;
+    if (into && Object.keys(into).length > 0) {
+      const fetches: Record<string, OrtTensor | null> = {};
+      for (const name of outputNames ?? this.outputNames) fetches[name] = into[name] ? toOrt(into[name], `output '${name}'`) : null;
+      const unknown = Object.keys(into).filter((n) => !(n in fetches));
+      if (unknown.length > 0) throw new RangeError(`run(): 'into' names ${unknown.map((n) => `'${n}'`).join(', ')}, which ${unknown.length > 1 ? 'are' : 'is'} not among the requested outputs.`);
+      res = await this.runRaw(ortFeeds, fetches);
+    } else {
+      res = await this.runRaw(ortFeeds, outputNames);
+    }
     const out: Record<string, TensorData> = {};
-    for (const [name, t] of Object.entries(res)) out[name] = fromOrt(t, `output '${name}'`);
+    // onnxruntime-node returns a copy of a pre-allocated output as well; the caller's array is what is handed back.
+    for (const [name, t] of Object.entries(res)) out[name] = into?.[name] ?? fromOrt(t, `output '${name}'`);
     return out;
   }
 
   /** @internal Runs with onnxruntime tensors (no conversion); errors name the feeds' shapes. */
-  async runRaw(feeds: Record<string, OrtTensor>, outputNames?: readonly string[]): Promise<Record<string, OrtTensor>> {
+  async runRaw(feeds: Record<string, OrtTensor>, outputs?: readonly string[] | Record<string, OrtTensor | null>): Promise<Record<string, OrtTensor>> {
     if (this.released) throw new SecateursError('RUNTIME_RELEASED', 'session.run() called after release().');
     try {
-      const res = outputNames ? await this.ort.run(feeds, outputNames) : await this.ort.run(feeds);
+      const res = outputs ? await this.ort.run(feeds, outputs as InferenceSession.FetchesType) : await this.ort.run(feeds);
       return res as Record<string, OrtTensor>;
     } catch (e) {
       const shapes = Object.entries(feeds).map(([k, t]) => `${k}: ${t.type} [${t.dims.join(', ')}]`).join('; ');

@@ -49,6 +49,7 @@ export class GradientRunner {
   readonly fixedBatch: number | undefined;
   private readonly paramFeeds: Record<string, TensorData> = {};
   private readonly fetches: readonly string[];
+  private gradInto: Record<string, TensorData> | undefined;
 
   private constructor(
     private readonly session: Session,
@@ -93,6 +94,16 @@ export class GradientRunner {
     this.params.forEach((p, k) => { this.paramFeeds[p.name] = { dtype: 'float32', dims: p.dims, data: arrays[k]! }; });
   }
 
+  /**
+   * Has onnxruntime write the gradients straight into these arrays (the optimizer's gradient memory), one per
+   * parameter, instead of into buffers of its own that are then copied: one parameter-sized buffer less at the peak
+   * of every step. `run` then returns these arrays as the gradients.
+   */
+  bindGrads(arrays: readonly Float32Array[]): void {
+    if (arrays.length !== this.params.length) throw new RangeError(`bindGrads() got ${arrays.length} arrays for ${this.params.length} parameters.`);
+    this.gradInto = Object.fromEntries(this.params.map((p, k) => [this.names.grads[k]!, { dtype: 'float32', dims: p.dims, data: arrays[k]! } as TensorData]));
+  }
+
   /** Whether runs take labels (false for pure distillation). */
   get takesLabels(): boolean {
     return this.names.labels !== undefined;
@@ -108,7 +119,7 @@ export class GradientRunner {
       if (names.teacherLogits) feeds[names.teacherLogits] = teacher.logits;
       names.teacherFeatures.forEach((f, i) => { feeds[f] = teacher.features[i]!; });
     }
-    const out = await this.session.run(feeds, this.fetches);
+    const out = await this.session.run(feeds, this.fetches, this.gradInto);
     const loss = floatData(out[names.loss]!, 'loss')[0]!;
     const logits = out[names.logits]!;
     const scores = floatData(logits, 'logits');

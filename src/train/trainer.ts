@@ -109,6 +109,8 @@ async function startParts(model: Model, ds: Dataset, options: TrainOptions): Pro
   ] as const);
   const [teacher, runner, validator] = sessions;
   runner.bindParams(arrays);
+  // Gradients are computed into the optimizer's memory: no buffer of onnxruntime's own, no copy before the update.
+  if (optimizer.gradientViews) runner.bindGrads(optimizer.gradientViews());
   const stepsPerEpoch = batchCount(ds, { batchSize: o.batchSize, dropLast: o.dropLast });
   const config = runConfig(o, options, ds, params, masks, distill && teacherModel ? distillConfig(options.distill!, distill, teacherModel) : undefined);
   const reclaimer = new Reclaimer(RECLAIM_BUDGET);

@@ -23,6 +23,21 @@ describe('createSession / Session', () => {
     await expect(s.run({ x: x(1) })).rejects.toThrow(/after release/);
   });
 
+  it('writes outputs named in `into` into the caller\'s arrays and hands those back', async () => {
+    const s = await createSession(gemmClassifier({ b: [1, 2, 3] }));
+    const mine = new Float32Array(6);
+    const out = await s.run({ x: x(2) }, ['logits'], { logits: { dtype: 'float32', dims: [2, 3], data: mine } });
+    expect(out.logits!.data).toBe(mine);
+    expect(Array.from(mine)).toEqual([2, 3, 4, 2, 3, 4]);
+    // A view into a larger buffer (the optimizer's memory) at an offset is written in place, neighbours untouched.
+    const arena = new Float32Array(10).fill(-1);
+    await s.run({ x: x(2) }, undefined, { logits: { dtype: 'float32', dims: [2, 3], data: arena.subarray(2, 8) } });
+    expect(Array.from(arena)).toEqual([-1, -1, 2, 3, 4, 2, 3, 4, -1, -1]);
+    await expect(s.run({ x: x(2) }, ['logits'], { nope: { dtype: 'float32', dims: [1], data: new Float32Array(1) } })).rejects.toThrow(/'into' names 'nope', which is not among the requested outputs/);
+    await expect(s.run({ x: x(2) }, ['logits'], { logits: { dtype: 'float32', dims: [2, 3], data: new Float32Array(5) } })).rejects.toThrow(/needs 6 elements, got 5/);
+    await s.release();
+  });
+
   it('loads from bytes the same way', async () => {
     const s = await createSession(encodeModel(gemmClassifier()), { threads: 0, optimization: 'basic' });
     expect(s.outputNames).toEqual(['logits']);

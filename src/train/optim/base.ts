@@ -54,6 +54,12 @@ export abstract class ArenaOptimizer implements Optimizer {
     return views;
   }
 
+  gradientViews(): Float32Array[] {
+    const a = this.arena;
+    if (!a) throw new RangeError('gradientViews() needs bind() first.');
+    return a.sizes.map((_, k) => a.view(GRAD_SLOT, k));
+  }
+
   step(params: readonly Float32Array[], grads: readonly Float32Array[], lr: number): StepInfo {
     if (!(lr >= 0) || !Number.isFinite(lr)) throw new RangeError(`'lr' must be a finite number >= 0, got ${lr}.`);
     if (grads.length !== params.length) throw new RangeError(`step() got ${params.length} parameters but ${grads.length} gradients.`);

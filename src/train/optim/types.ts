@@ -45,6 +45,12 @@ export interface Optimizer {
    * (zero-copy). Other arrays work too, copied in and out on every step.
    */
   bind(initial: readonly Float32Array[]): Float32Array[];
+  /**
+   * Views of the optimizer's own gradient memory, one per parameter, after {@link bind}: a producer that writes the
+   * gradients there (onnxruntime, as pre-allocated outputs) and passes these views to {@link step} saves a copy.
+   * Their contents are the optimizer's between steps (it may overwrite them while updating).
+   */
+  gradientViews?(): Float32Array[];
   /** Sets (or clears, with `undefined` entries) the masks; zeroes the buffers at masked positions. */
   setMasks(masks: readonly (Uint8Array | undefined)[] | undefined): void;
   state(): OptimizerState;

@@ -19,6 +19,13 @@ export interface BatchOptions {
    * batch, safe to keep). Reuse saves allocation when each batch is consumed before the next is asked for.
    */
   readonly reuseBuffers?: boolean;
+  /**
+   * Random translation (data augmentation): every image moves by its own seeded (dx, dy), each uniform in
+   * [−shift, shift] pixels, its border pixels repeated into what it uncovers. Needs samples of shape [C, H, W] or
+   * [H, W]. The offsets depend only on `seed`, `epoch` and the batch's position, so a resumed epoch sees the same
+   * images. Default 0 (off).
+   */
+  readonly shift?: number;
 }
 
 /** One batch: `size` samples, their values back to back, their labels and their indices in the dataset. */
@@ -87,19 +94,62 @@ export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch, v
   const shared = options.reuseBuffers
     ? { x: new Float32Array(bs * size), y: new Int32Array(bs), indices: new Int32Array(bs) }
     : undefined;
+  const shifter = options.shift ? new Shifter(ds.sampleShape, options.shift) : undefined;
   for (let b = 0; b < n; b++) {
     const start = b * bs;
     const m = Math.min(bs, ds.count - start);
     const x = shared ? shared.x.subarray(0, m * size) : new Float32Array(m * size);
     const y = shared ? shared.y.subarray(0, m) : new Int32Array(m);
     const indices = shared ? shared.indices.subarray(0, m) : new Int32Array(m);
+    const rng = shifter && new Rng(mixSeed(mixSeed(options.seed ?? 0, options.epoch ?? 0) ^ 0x5bd1e995, b));
     for (let i = 0; i < m; i++) {
       const j = order[start + i]!;
       indices[i] = j;
       y[i] = ds.y[j]!;
-      x.set(ds.x.subarray(j * size, (j + 1) * size), i * size);
+      const src = ds.x.subarray(j * size, (j + 1) * size);
+      if (shifter) shifter.apply(src, x.subarray(i * size, (i + 1) * size), rng!);
+      else x.set(src, i * size);
     }
     yield { x, y, size: m, indices };
+  }
+}
+
+/** Checks a translation range against a sample shape: [C, H, W] or [H, W], 0 <= shift < min(H, W). */
+export function checkShift(sampleShape: readonly number[], shift: number): string | undefined {
+  if (!Number.isSafeInteger(shift) || shift < 0) return `'shift' must be an integer >= 0, got ${shift}`;
+  if (shift === 0) return undefined;
+  if (sampleShape.length !== 2 && sampleShape.length !== 3) return `'shift' translates images: samples must be [C, H, W] or [H, W], these are [${sampleShape.join(', ')}]`;
+  const [h, w] = sampleShape.slice(-2) as [number, number];
+  if (shift >= Math.min(h, w)) return `'shift' must be below the image size ${h}x${w}, got ${shift}`;
+  return undefined;
+}
+
+/** Moves one image by a random (dx, dy) with its border repeated: out[c, r, q] = in[c, clamp(r − dy), clamp(q − dx)]. */
+class Shifter {
+  private readonly channels: number;
+  private readonly h: number;
+  private readonly w: number;
+
+  constructor(sampleShape: readonly number[], private readonly shift: number) {
+    const problem = checkShift(sampleShape, shift);
+    if (problem) throw new RangeError(`${problem}.`);
+    [this.h, this.w] = sampleShape.slice(-2) as [number, number];
+    this.channels = sampleShape.length === 3 ? sampleShape[0]! : 1;
+  }
+
+  apply(src: Float32Array, dst: Float32Array, rng: Rng): void {
+    const { h, w, shift } = this;
+    const dx = rng.nextInt(2 * shift + 1) - shift;
+    const dy = rng.nextInt(2 * shift + 1) - shift;
+    for (let c = 0; c < this.channels; c++) {
+      const base = c * h * w;
+      for (let r = 0; r < h; r++) {
+        const sr = Math.min(h - 1, Math.max(0, r - dy));
+        const row = base + sr * w;
+        const out = base + r * w;
+        for (let q = 0; q < w; q++) dst[out + q] = src[row + Math.min(w - 1, Math.max(0, q - dx))]!;
+      }
+    }
   }
 }
 

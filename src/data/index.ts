@@ -24,7 +24,7 @@ export { loadDataset, BUILTIN_DATASETS } from './load.js';
 export type { LoadDatasetOptions } from './load.js';
 export { subset, take, splitTrainVal, indicesByClass } from './split.js';
 export type { SplitOptions, TrainValSplit } from './split.js';
-export { batches, batchCount, epochOrder, shapeFor } from './batch.js';
+export { batches, batchCount, checkShift, epochOrder, shapeFor } from './batch.js';
 export type { Batch, BatchOptions } from './batch.js';
 export { withSampleShape, checkInputShape, assertInputShape } from './shape.js';
 export type { InputShapeCheck, ModelDim } from './shape.js';

@@ -75,6 +75,12 @@ export interface TrainOptions {
   readonly clipNorm?: number;
   /** Label smoothing of the cross-entropy, in [0, 1); default 0. */
   readonly labelSmoothing?: number;
+  /**
+   * Data augmentation: each training image translated by a random (dx, dy) of up to this many pixels, border
+   * repeated (see `batches`' `shift`); needs [C, H, W] or [H, W] samples. Default 0 (off). A teacher sees the same
+   * shifted images as the student.
+   */
+  readonly shift?: number;
   /** Evaluated after every epoch (top-1 and loss); picks the best epoch. */
   readonly valSet?: Dataset;
   readonly earlyStopping?: EarlyStopping;
@@ -127,6 +133,7 @@ export interface ResolvedOptions {
   readonly plan: LrPlan;
   readonly seed: number;
   readonly labelSmoothing: number;
+  readonly shift: number;
   readonly threads: number;
   readonly dropLast: boolean;
   readonly restoreBest: boolean;
@@ -168,7 +175,7 @@ export function resolveOptions(o: TrainOptions, stepsPerEpoch: (batchSize: numbe
   const early = o.earlyStopping && { patience: o.earlyStopping.patience, metric: valMetric, minDelta: o.earlyStopping.minDelta ?? 0 };
   return {
     epochs: o.epochs, batchSize, optimizer, plan: checkPlan({ lr, schedule, warmupSteps: o.warmupSteps ?? 0 }),
-    seed: o.seed ?? 0, labelSmoothing: smoothing, threads: o.threads ?? 1, dropLast: o.dropLast ?? false,
+    seed: o.seed ?? 0, labelSmoothing: smoothing, shift: o.shift ?? 0, threads: o.threads ?? 1, dropLast: o.dropLast ?? false,
     restoreBest: o.restoreBest ?? o.valSet !== undefined, checkpointEvery: o.checkpointEvery, early, valMetric,
   };
 }

@@ -90,7 +90,7 @@ export class TrainingRun {
     let index = 0;
     // Epoch time covers batch assembly and the steps; checkpoint writes and validation are left out.
     let mark = performance.now();
-    for (const b of batches(ds, { batchSize: o.batchSize, shuffle: true, seed: o.seed, epoch: this.epoch, reuseBuffers: true, dropLast: o.dropLast })) {
+    for (const b of batches(ds, { batchSize: o.batchSize, shuffle: true, seed: o.seed, epoch: this.epoch, reuseBuffers: true, dropLast: o.dropLast, shift: o.shift })) {
       if (index++ < skip) { mark = performance.now(); continue; }
       await this.trainStep(b);
       // The step's outputs are unreferenced now: the place to free them.

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { batchCount } from '../data/batch.js';
+import { batchCount, checkShift } from '../data/batch.js';
 import { assertInputShape } from '../data/shape.js';
 import { sampleSize, type Dataset } from '../data/types.js';
 import { SecateursError } from '../errors.js';
@@ -86,7 +86,8 @@ async function startParts(model: Model, ds: Dataset, options: TrainOptions): Pro
   const fixed = fixedBatch(model, options);
   const withBatch: TrainOptions = fixed === undefined ? options : { ...options, batchSize: fixed, dropLast: true };
   const teacherModel = options.distill ? await loadTeacher(options.distill) : undefined;
-  const more = [...(options.distill && teacherModel ? distillProblems(options.distill, model, teacherModel) : []), ...labelProblems(ds, options)];
+  const more = [...(options.distill && teacherModel ? distillProblems(options.distill, model, teacherModel) : []), ...labelProblems(ds, options),
+    ...(options.shift ? [checkShift(ds.sampleShape, options.shift)].filter((p): p is string => p !== undefined) : [])];
   const o = resolveOptions(withBatch, (bs) => batchCount(ds, { batchSize: bs, dropLast: withBatch.dropLast ?? false }), more);
   const distill = options.distill && teacherModel ? resolveDistill(options.distill, teacherModel) : undefined;
   const params = trainableParams(model, { ...(options.include ? { include: options.include } : {}), ...(options.exclude ? { exclude: options.exclude } : {}) });
@@ -230,8 +231,9 @@ function runConfig(
     betas: options.betas ?? [0.9, 0.999], eps: options.eps ?? 1e-8, clipNorm: options.clipNorm ?? null,
     dataset: { name: ds.name, count: ds.count, sampleShape: ds.sampleShape },
     params: params.map((p) => p.name), masks: maskDigest(masks),
-    // Recorded only when distilling, so checkpoints of plain runs keep their earlier form.
+    // Recorded only when used, so checkpoints of plain runs keep their earlier form.
     ...(distill ? { distill } : {}),
+    ...(o.shift > 0 ? { shift: o.shift } : {}),
   };
 }
 
@@ -246,7 +248,7 @@ function maskDigest(masks: readonly (Uint8Array | undefined)[]): string {
 }
 
 /** The options that must match for a resumed run to continue the same run. */
-const STRUCTURAL = ['optimizer', 'batchSize', 'seed', 'dropLast', 'dataset', 'params', 'masks', 'distill'] as const;
+const STRUCTURAL = ['optimizer', 'batchSize', 'seed', 'dropLast', 'dataset', 'params', 'masks', 'distill', 'shift'] as const;
 
 async function resume(run: TrainingRun, path: string): Promise<void> {
   const file = (await isDirectory(path)) ? join(path, LAST_CHECKPOINT) : path;

@@ -50,5 +50,21 @@ describe('secateurs train / finetune', () => {
     const lr = await cli('train', 'zoo:lenet5', '--data', 'mnist', '--lr', '-1', '--out', join(dir, 'x.onnx'));
     expect(lr.code).toBe(2);
     expect(lr.err).toMatch(/'--lr' must be a number > 0/);
+    const shift = await cli('train', 'zoo:lenet5', '--data', 'mnist', '--shift', '1.5', '--out', join(dir, 'x.onnx'));
+    expect(shift.code).toBe(2);
+    expect(shift.err).toMatch(/'--shift' must be an integer/);
+  });
+
+  it('--shift trains on translated images (other weights than without), still learning the task', async () => {
+    const dir = tempDir();
+    const data = await smallMnist(dir, 1000, 300);
+    const run = async (name: string, ...extra: string[]): Promise<{ top1: number; w: Float32Array }> => {
+      const r = await cli('train', 'zoo:lenet-300-100', '--data', data, '--epochs', '2', '--val-fraction', '0', '--out', join(dir, name), '--json', ...extra);
+      expect(r.code, r.err).toBe(0);
+      return { top1: (JSON.parse(r.out) as Report).after.eval.top1, w: (await loadModel(join(dir, name))).graph.requireValue('fc1/weight').constant!.toFloat32() };
+    };
+    const [plain, shifted] = [await run('plain.onnx'), await run('shifted.onnx', '--shift', '2')];
+    expect(shifted.top1).toBeGreaterThan(0.6);
+    expect(shifted.w.some((v, i) => v !== plain.w[i])).toBe(true);
   });
 });

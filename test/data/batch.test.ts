@@ -66,3 +66,55 @@ describe('shapeFor', () => {
     expect(() => shapeFor(ds, -1)).toThrow(RangeError);
   });
 });
+
+describe('batches with shift (random translation)', () => {
+  // 12 two-channel 5x6 images with distinct values everywhere, so a shift is identified by its pixels alone.
+  const H = 5, W = 6, C = 2;
+  const images = {
+    name: 'toy-images', split: 'train', count: 12, sampleShape: [C, H, W], numClasses: 3,
+    x: Float32Array.from({ length: 12 * C * H * W }, (_, i) => i + 0.5), y: Int32Array.from({ length: 12 }, (_, i) => i % 3),
+  };
+  /** The reference: image `j` moved by (dx, dy), border repeated. */
+  const moved = (j: number, dx: number, dy: number): number[] => {
+    const out: number[] = [];
+    const clamp = (v: number, n: number): number => Math.min(n - 1, Math.max(0, v));
+    for (let c = 0; c < C; c++) for (let r = 0; r < H; r++) for (let q = 0; q < W; q++) {
+      out.push(images.x[j * C * H * W + c * H * W + clamp(r - dy, H) * W + clamp(q - dx, W)]!);
+    }
+    return out;
+  };
+
+  it('moves every image by one (dx, dy) within the range, border repeated, the same for both channels', () => {
+    const offsets = new Set<string>();
+    for (let epoch = 0; epoch < 4; epoch++) {
+      for (const b of batches(images, { batchSize: 5, shuffle: true, seed: 3, epoch, shift: 2 })) {
+        for (let i = 0; i < b.size; i++) {
+          const got = Array.from(b.x.subarray(i * C * H * W, (i + 1) * C * H * W));
+          const found: string[] = [];
+          for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) if (moved(b.indices[i]!, dx, dy).every((v, k) => v === got[k])) found.push(`${dx},${dy}`);
+          expect(found).toHaveLength(1);
+          offsets.add(found[0]!);
+        }
+      }
+    }
+    expect(offsets.size).toBeGreaterThan(12); // 48 draws over 25 offsets
+  });
+
+  it('is deterministic per seed, epoch and batch (buffers reused or not), and differs across epochs', () => {
+    const run = (epoch: number, reuseBuffers: boolean): number[][] => {
+      const out: number[][] = [];
+      for (const b of batches(images, { batchSize: 5, shuffle: true, seed: 3, epoch, shift: 1, reuseBuffers })) out.push(Array.from(b.x));
+      return out;
+    };
+    expect(run(1, true)).toEqual(run(1, false));
+    expect(run(2, false)).not.toEqual(run(1, false));
+    // shift 0 is the plain copy
+    expect([...batches(images, { batchSize: 5, shift: 0 })].map((b) => Array.from(b.x))).toEqual([...batches(images, { batchSize: 5 })].map((b) => Array.from(b.x)));
+  });
+
+  it('refuses a bad range or samples that are not images, before yielding anything', () => {
+    expect(() => [...batches(images, { batchSize: 5, shift: 1.5 })]).toThrow("'shift' must be an integer >= 0, got 1.5.");
+    expect(() => [...batches(images, { batchSize: 5, shift: 5 })]).toThrow("'shift' must be below the image size 5x6, got 5.");
+    expect(() => [...batches(toyDataset(10, 3, [4]), { batchSize: 5, shift: 1 })]).toThrow("'shift' translates images: samples must be [C, H, W] or [H, W], these are [4].");
+  });
+});

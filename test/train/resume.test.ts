@@ -78,3 +78,28 @@ describe('resume', () => {
       .rejects.toMatchObject({ code: 'TRAIN_RESUME_MISMATCH', message: expect.stringMatching(/'batchSize' was 32, now 16\n {2}- 'seed' was 11, now 3/) });
   });
 });
+
+describe('shift augmentation in training', () => {
+  const shifted = (): TrainOptions => ({ ...options(), shift: 2 });
+
+  it('trains on shifted images (other weights than unshifted), and a resumed run repeats the same shifts', async () => {
+    const straightShifted = await train(buildZooModel('lenet-300-100', { seed: 1 }), trainSet, shifted());
+    const plain = await train(buildZooModel('lenet-300-100', { seed: 1 }), trainSet, options());
+    expect(sameBits(weights(straightShifted)[0]!, weights(plain)[0]!)).toBe(false);
+    const dir = await tempDir();
+    const ctl = new AbortController();
+    await expect(train(buildZooModel('lenet-300-100', { seed: 1 }), trainSet, { ...shifted(), checkpointDir: dir, signal: ctl.signal, onStep: (s) => { if (s.step === 9) ctl.abort(); } }))
+      .rejects.toMatchObject({ code: 'TRAIN_ABORTED' });
+    const resumed = await train(buildZooModel('lenet-300-100', { seed: 1 }), trainSet, { ...shifted(), checkpointDir: dir, resume: dir });
+    weights(resumed).forEach((w, k) => expect(sameBits(w, weights(straightShifted)[k]!)).toBe(true));
+    // A checkpoint of a shifted run does not resume as an unshifted one.
+    await expect(train(buildZooModel('lenet-300-100', { seed: 1 }), trainSet, { ...options(), resume: dir }))
+      .rejects.toMatchObject({ code: 'TRAIN_RESUME_MISMATCH', message: expect.stringMatching(/'shift' was 2, now undefined/) });
+  });
+
+  it('is refused before any work for samples that are not images', async () => {
+    const flat: Dataset = { ...take(trainSet, 64), sampleShape: [784] };
+    await expect(train(buildZooModel('lenet-300-100', { seed: 1 }), flat, { epochs: 1, shift: 1 }))
+      .rejects.toThrow("'shift' translates images: samples must be [C, H, W] or [H, W], these are [784]");
+  });
+});

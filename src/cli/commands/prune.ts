@@ -51,6 +51,7 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--alpha <x>', 'distill: weight of the KL term in [0, 1] (1: no labels used)')
     .option('--temperature <t>', 'distill: softmax temperature > 0')
     .option('--lr <x>', 'fine-tuning learning rate (Adam)', '0.0001')
+    .option('--shift <pixels>', 'fine-tuning data augmentation: translate each training image by up to this many pixels', '0')
     .option('--sparse-storage', 'save pruned tensors as ONNX sparse initializers when that makes the file smaller')
     .option('--test-limit <n>', 'report before/after on the first n test samples only')
     .option('--seed <n>', 'seed (random criterion, fine-tuning order)', '0')
@@ -62,7 +63,7 @@ export function registerPrune(program: Command, io: Io): void {
       const loaded = await loadModelArg(spec);
       const r = await runPrune(loaded.model, {
         mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, recover: recover.method, ...distillFrom(opts, recover.method),
-        finetune: { lr: parseNumberOption('--lr', opts.lr, { min: 0, openMin: true }) }, seed: parseIntOption('--seed', opts.seed, 0),
+        finetune: { lr: parseNumberOption('--lr', opts.lr, { min: 0, openMin: true }), shift: parseIntOption('--shift', opts.shift, 0) }, seed: parseIntOption('--seed', opts.seed, 0),
         ...(opts.testLimit !== undefined ? { testLimit: parseIntOption('--test-limit', opts.testLimit, 1) } : {}),
         log: g.json || g.quiet ? undefined : (l) => io.err(l),
       });
@@ -84,7 +85,7 @@ interface PruneCliOptions {
   readonly targetLatency?: string; readonly latencyCache?: string; readonly latencyBatch: string; readonly latencyThreads: string;
   readonly criterion: string; readonly reduction: string; readonly normalize: string;
   readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
-  readonly lr: string; readonly sparseStorage?: boolean; readonly testLimit?: string; readonly seed: string;
+  readonly lr: string; readonly shift: string; readonly sparseStorage?: boolean; readonly testLimit?: string; readonly seed: string;
   readonly schedule: string; readonly rounds: string; readonly agpFrequency: string; readonly recover: string;
   readonly teacher?: string; readonly alpha?: string; readonly temperature?: string;
 }

@@ -46,6 +46,7 @@ function addTrainOptions(cmd: Command): Command {
     .option('--warmup <steps>', 'linear warm-up steps', '0')
     .option('--clip-norm <x>', 'clip gradients to this global L2 norm')
     .option('--label-smoothing <x>', 'label smoothing of the cross-entropy', '0')
+    .option('--shift <pixels>', 'data augmentation: translate each training image by up to this many pixels (border repeated)', '0')
     .option('--val-fraction <x>', 'fraction of the training split held out for validation (0 = none)', '0.1')
     .option('--early-stop <patience>', 'stop after this many epochs without validation improvement')
     .option('--seed <n>', 'seed of the batch order and split', '0')
@@ -77,7 +78,7 @@ interface TrainCliOptions {
   readonly data: string; readonly out: string; readonly epochs: string; readonly batch: string; readonly optimizer: string;
   readonly lr: string; readonly momentum: string; readonly nesterov?: boolean; readonly weightDecay: string;
   readonly schedule: string; readonly warmup: string; readonly clipNorm?: string; readonly labelSmoothing: string;
-  readonly valFraction: string; readonly earlyStop?: string; readonly seed: string; readonly checkpointDir?: string;
+  readonly shift: string; readonly valFraction: string; readonly earlyStop?: string; readonly seed: string; readonly checkpointDir?: string;
   readonly checkpointEvery?: string; readonly resume?: string; readonly threads: string; readonly testLimit?: string;
   readonly teacher?: string; readonly alpha?: string; readonly temperature?: string;
 }
@@ -95,6 +96,7 @@ function jobFrom(o: TrainCliOptions, keepZeros: boolean, log: ((line: string) =>
     epochs: parseIntOption('--epochs', o.epochs, 1), batchSize: parseIntOption('--batch', o.batch, 1),
     lr: num('--lr', o.lr, 0, false), momentum: num('--momentum', o.momentum, 0), weightDecay: num('--weight-decay', o.weightDecay, 0),
     warmupSteps: parseIntOption('--warmup', o.warmup, 0), labelSmoothing: num('--label-smoothing', o.labelSmoothing, 0),
+    shift: parseIntOption('--shift', o.shift, 0),
     valFraction: num('--val-fraction', o.valFraction, 0), seed: parseIntOption('--seed', o.seed, 0),
     threads: parseIntOption('--threads', o.threads, 0, 64),
     ...(o.nesterov ? { nesterov: true } : {}),

@@ -25,6 +25,8 @@ export interface TrainSettings {
   readonly batchSize?: number;
   /** Train on the first `limit` training samples only (after the calibration hold-out). */
   readonly limit?: number;
+  /** Data augmentation: translate each training image by up to this many pixels; default 0. */
+  readonly shift?: number;
 }
 
 /** Unstructured pruning: weights zeroed in place (element, N:M or block patterns). */
@@ -176,6 +178,7 @@ const trainProps = {
   schedule: { enum: ['constant', 'cosine'] },
   batchSize: posInt,
   limit: posInt,
+  shift: { type: 'integer', minimum: 0 },
 } as const;
 const stage = (kind: StageKind, properties: Record<string, unknown>, required: readonly string[] = []) => ({
   type: 'object',

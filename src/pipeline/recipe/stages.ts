@@ -187,7 +187,7 @@ async function exportStage(s: ExportStage, model: Model, ctx: StageContext): Pro
 export function trainOptions(t: TrainSettings, ctx: StageContext): Omit<TrainOptions, 'epochs' | 'masks'> {
   return {
     optimizer: t.optimizer ?? 'adam', lr: t.lr ?? 2e-4, schedule: t.schedule ?? 'constant', batchSize: t.batchSize ?? 64, seed: ctx.seed,
-    ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}),
+    ...(t.shift ? { shift: t.shift } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}),
   };
 }
 

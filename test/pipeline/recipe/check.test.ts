@@ -32,13 +32,14 @@ model: model.onnx
 data: { dataset: mnist, calibration: 1000 }
 stages:
   - { kind: prune, criterion: wanda, scope: global, sparsity: 0.8 }
-  - { kind: finetune, epochs: 2, lr: 1.0e-4, schedule: cosine }
+  - { kind: finetune, epochs: 2, lr: 1.0e-4, schedule: cosine, shift: 2 }
   - { kind: distill, epochs: 1, alpha: 0.5, features: [{ student: fc1_out, teacher: fc1_out, weight: 0.1 }] }
   - { kind: quantize, mode: static, calibrate: entropy }
   - { kind: export, format: auto }
 verify: { minTop1: 0.98 }
 `);
     expect(yaml.recipe.stages.map((s) => s.kind)).toEqual(['prune', 'finetune', 'distill', 'quantize', 'export']);
+    expect(yaml.recipe.stages[1]).toMatchObject({ kind: 'finetune', shift: 2 });
     expect(yaml.resolvePath(yaml.recipe.model)).toBe(join(dir, 'model.onnx'));
     const json = await checkRecipeText(JSON.stringify({ version: 1, model: 'zoo:lenet5', data: { dataset: 'fashion-mnist' }, stages: [{ kind: 'structured', ratio: 0.5 }] }), join(dir, 'r.json'));
     expect(json.recipe.model).toBe('zoo:lenet5');
@@ -55,6 +56,7 @@ stages:
   - kind: quantise
   - kind: finetune
     epochs: "2"
+    shift: -1
 `);
     expect(problems).toEqual([
       expect.stringMatching(/^line 3: data: unknown key 'bogus'; allowed: dataset, calibration, testLimit$/),
@@ -62,6 +64,7 @@ stages:
       expect.stringMatching(/^line 6: stages\[0\]\.sparsity: must be < 1, got 1\.5$/),
       expect.stringMatching(/^line 8: stages\[1\]\.kind: 'quantise' is not one of prune, structured, .* \(did you mean 'quantize'\?\)$/),
       expect.stringMatching(/^line 10: stages\[2\]\.epochs: must be an integer, got "2"$/),
+      expect.stringMatching(/^line 11: stages\[2\]\.shift: must be >= 0, got -1$/),
     ]);
   });
 

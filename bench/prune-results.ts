@@ -10,7 +10,10 @@
  * 6,000), inside `--epochs` fine-tuning epochs (default 16, ~15,000 steps: the rest recovers at final sparsity), Adam
  * `--lr` (default 1e-3) at a `--schedule` (constant, or cosine decay over the whole run: the optimizer and the LR schedule
  * run uninterrupted across mask updates). `--save DIR` keeps each pruned model (for bench/compact-export.ts). `--distill`: the dense model teaches
- * during the whole AGP run (α 0.9, T 4). Dense models are cached per seed in `--cache` (default runs/prune-results). Test error on the 10,000 MNIST test images; mean ± std over seeds.
+ * during the whole AGP run (`--alpha` 0.9, `--temperature` 4). `--weight-decay W` uses AdamW with decoupled decay W
+ * during the pruning run; `--label-smoothing`; `--dense-epochs` (default 20) trains the dense models longer; `--shift P`
+ * translates every training image of the pruning run by up to P pixels (data augmentation; the dense model is trained
+ * without it unless `--dense-shift P`). Dense models are cached per seed in `--cache` (default runs/prune-results). Test error on the 10,000 MNIST test images; mean ± std over seeds.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -29,7 +32,13 @@ const { values } = parseArgs({ options: {
   lr: { type: 'string', default: '0.001' }, schedule: { type: 'string', default: 'constant' },
   cache: { type: 'string', default: 'runs/prune-results' }, scope: { type: 'string', default: 'layer' },
   targets: { type: 'string' }, distill: { type: 'boolean', default: false }, save: { type: 'string' }, model: { type: 'string', default: 'lenet-300-100' },
+  alpha: { type: 'string', default: '0.9' }, temperature: { type: 'string', default: '4' }, 'weight-decay': { type: 'string', default: '0' },
+  'label-smoothing': { type: 'string', default: '0' }, 'dense-epochs': { type: 'string', default: '20' }, shift: { type: 'string', default: '0' }, 'dense-shift': { type: 'string', default: '0' },
 } });
+const weightDecay = Number(values['weight-decay']);
+const labelSmoothing = Number(values['label-smoothing']);
+const denseEpochs = Number(values['dense-epochs']);
+const denseShift = Number(values['dense-shift']);
 if (values.schedule !== 'constant' && values.schedule !== 'cosine') throw new RangeError(`--schedule must be constant or cosine, got ${values.schedule}`);
 const schedule = values.schedule;
 if (values.scope !== 'layer' && values.scope !== 'global') throw new RangeError(`--scope must be layer or global, got ${values.scope}`);
@@ -51,9 +60,10 @@ if (lenet5 && scope !== 'global') throw new RangeError('--model lenet5 ranks glo
 const targets = (values.targets ?? (lenet5 ? '0.08,0.01' : '0.08,0.02')).split(',').map((k) => ({ kept: Number(k), maxError: published[k]?.maxError ?? NaN, source: published[k]?.source ?? '-' }));
 const errors = new Map<string, number[]>([['dense', []], ...targets.map((t) => [`${t.kept}`, []] as [string, number[]])]);
 for (const seed of seeds) {
-  const cached = lenet5 ? BUNDLED : join(values.cache, `lenet-300-100-dense-seed${seed}.onnx`);
+  const variant = `${denseEpochs === 20 ? '' : `-e${denseEpochs}`}${denseShift > 0 ? `-shift${denseShift}` : ''}`;
+  const cached = lenet5 ? BUNDLED : join(values.cache, `lenet-300-100-dense${variant}-seed${seed}.onnx`);
   const dense = existsSync(cached) ? await loadModel(cached)
-    : (await train(buildZooModel('lenet-300-100', { seed }), trainSet, { epochs: 20, batchSize: 64, optimizer: 'adam', lr: 1e-3, schedule: 'cosine', seed })).model;
+    : (await train(buildZooModel('lenet-300-100', { seed }), trainSet, { epochs: denseEpochs, batchSize: 64, optimizer: 'adam', lr: 1e-3, schedule: 'cosine', seed, ...(denseShift > 0 ? { shift: denseShift } : {}) })).model;
   if (!existsSync(cached)) await saveModel(dense, cached);
   errors.get('dense')!.push(1 - (await evaluate(dense, test)).top1);
   for (const t of targets) {
@@ -61,7 +71,11 @@ for (const seed of seeds) {
       // Layer scope: the hidden layers pruned alike, the classifier dense. Global scope: one magnitude ranking over all
       // three layers (the classifier included), as Han and SNIP rank.
       final: scope === 'global' ? 1 - t.kept : hiddenSparsity(t.kept), frequency: 500, scope, ...(values.intervals === 'max' ? {} : { steps: Number(values.intervals) }), epochs: Number(values.epochs), seed,
-      keepClassifier: scope === 'layer', train: { optimizer: 'adam', lr: Number(values.lr), schedule, ...(values.distill ? { distill: { teacher: dense, alpha: 0.9, temperature: 4 } } : {}) },
+      keepClassifier: scope === 'layer', train: {
+        optimizer: weightDecay > 0 ? 'adamw' : 'adam', lr: Number(values.lr), schedule, ...(weightDecay > 0 ? { weightDecay } : {}),
+        ...(labelSmoothing > 0 ? { labelSmoothing } : {}), ...(Number(values.shift) > 0 ? { shift: Number(values.shift) } : {}),
+        ...(values.distill ? { distill: { teacher: dense, alpha: Number(values.alpha), temperature: Number(values.temperature) } } : {}),
+      },
     });
     errors.get(`${t.kept}`)!.push(1 - (await evaluate(r.model, test)).top1);
     if (values.save) await saveModel(r.model, join(values.save, `${values.model}-kept${t.kept}-seed${seed}.onnx`));

@@ -1,8 +1,8 @@
 /**
  * Structured pruning: MACs, parameters, file size and onnxruntime latency before and after removing channels, at
- * 30/50/70% MAC reduction (kept channels rounded to multiples of 8), for the zoo CNNs and the PyTorch resnet18.
+ * 30/50/70% MAC reduction (kept channels rounded to multiples of `--round-to`, default 8), for the zoo CNNs and the PyTorch resnet18.
  *
- *   npx tsx bench/structured-speed.ts [--runs 50] [--rounds 5] [--only resnet18,mobilenet_v2] [--resolution 224]
+ *   npx tsx bench/structured-speed.ts [--runs 50] [--rounds 5] [--only resnet18,mobilenet_v2] [--resolution 224] [--round-to 8]
  *
  * Latency: 1 intra-op thread, batch 1 and 32, every variant's session created once and timed in `--rounds`
  * interleaved rounds (dense, 30%, 50%, 70%, dense, ...; `--runs` timed runs after warm-up each), so slow drift of the
@@ -27,8 +27,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     only: { type: 'string' },
     resolution: { type: 'string' },
+    'round-to': { type: 'string', default: '8' },
   },
 });
+const roundTo = Number(values['round-to']);
 const runs = Number(values.runs);
 const rounds = Number(values.rounds);
 const resolution = values.resolution === undefined ? undefined : Number(values.resolution);
@@ -41,10 +43,10 @@ async function atMacs(model: Model, keep: number): Promise<Model> {
   let [lo, hi] = [0, 0.99];
   for (let i = 0; i < 12; i++) {
     const mid = (lo + hi) / 2;
-    if ((await macs(applyStructuredPlan(model, planByRatio(dg, scores, { ratio: mid, roundTo: 8 }), { graph: dg }))) / dense > keep) lo = mid;
+    if ((await macs(applyStructuredPlan(model, planByRatio(dg, scores, { ratio: mid, roundTo }), { graph: dg }))) / dense > keep) lo = mid;
     else hi = mid;
   }
-  return applyStructuredPlan(model, planByRatio(dg, scores, { ratio: hi, roundTo: 8 }), { graph: dg });
+  return applyStructuredPlan(model, planByRatio(dg, scores, { ratio: hi, roundTo }), { graph: dg });
 }
 
 /** Sets an image model's input to N×C×R×R and forgets the exported intermediate shapes (re-inferred from the input). */

@@ -156,6 +156,7 @@ export function resolveOptions(o: TrainOptions, stepsPerEpoch: (batchSize: numbe
   int('batchSize', o.batchSize, 1);
   int('checkpointEvery', o.checkpointEvery, 1);
   int('threads', o.threads, 0);
+  int('shift', o.shift, 0);
   if (o.earlyStopping) int('earlyStopping.patience', o.earlyStopping.patience, 1);
   if (o.seed !== undefined && !Number.isFinite(o.seed)) p.push(`'seed' must be a finite number, got ${o.seed}`);
   const smoothing = o.labelSmoothing ?? 0;

@@ -87,7 +87,8 @@ async function startParts(model: Model, ds: Dataset, options: TrainOptions): Pro
   const withBatch: TrainOptions = fixed === undefined ? options : { ...options, batchSize: fixed, dropLast: true };
   const teacherModel = options.distill ? await loadTeacher(options.distill) : undefined;
   const more = [...(options.distill && teacherModel ? distillProblems(options.distill, model, teacherModel) : []), ...labelProblems(ds, options),
-    ...(options.shift ? [checkShift(ds.sampleShape, options.shift)].filter((p): p is string => p !== undefined) : [])];
+    // The range itself is checked with the other options; here, whether the samples are images it fits.
+    ...(Number.isSafeInteger(options.shift) && options.shift! > 0 ? [checkShift(ds.sampleShape, options.shift!)].filter((p): p is string => p !== undefined) : [])];
   const o = resolveOptions(withBatch, (bs) => batchCount(ds, { batchSize: bs, dropLast: withBatch.dropLast ?? false }), more);
   const distill = options.distill && teacherModel ? resolveDistill(options.distill, teacherModel) : undefined;
   const params = trainableParams(model, { ...(options.include ? { include: options.include } : {}), ...(options.exclude ? { exclude: options.exclude } : {}) });

@@ -103,3 +103,12 @@ describe('shift augmentation in training', () => {
       .rejects.toThrow("'shift' translates images: samples must be [C, H, W] or [H, W], these are [784]");
   });
 });
+
+describe('shift option checks', () => {
+  it('names a shift that is not an integer >= 0', async () => {
+    for (const shift of [-1, 0.5, Number.NaN]) {
+      await expect(train(buildZooModel('lenet-300-100', { seed: 1 }), take(trainSet, 64), { epochs: 1, shift }))
+        .rejects.toThrow(`'shift' must be an integer >= 0, got ${shift}`);
+    }
+  });
+});

@@ -28,8 +28,11 @@ export type PruneMode =
   | { readonly kind: 'unstructured'; readonly criterion: CriterionName; readonly scope: 'layer' | 'global'; readonly sparsity: number;
       readonly granularity?: Granularity; readonly exclude?: readonly RegExp[]; readonly keepClassifier?: boolean; readonly keepFirst?: boolean }
   | { readonly kind: 'structured'; readonly criterion: GroupCriterion;
-      /** Exactly one of `ratio` (of every group's channels), `targetMacs` and `targetLatency` (fractions of the dense model's). */
-      readonly ratio?: number; readonly targetMacs?: number; readonly targetLatency?: number;
+      /**
+       * Exactly one of `ratio` (of every group's channels), `targetParams`, `targetMacs` and `targetLatency` (fractions
+       * of the dense model's).
+       */
+      readonly ratio?: number; readonly targetParams?: number; readonly targetMacs?: number; readonly targetLatency?: number;
       readonly roundTo?: number; readonly protect?: RegExp; readonly kinds?: readonly GroupKind[];
       readonly reduction?: GroupReduction; readonly normalize?: GroupNormalization;
       /** Latency table: JSON cache file, onnxruntime threads and batch the target refers to (defaults: none, 1, 1). */
@@ -167,8 +170,8 @@ function checkJob(job: PruneJob, recover: RecoverMethod, schedule: PruneSchedule
   if (job.lsqSamples !== undefined && !(Number.isSafeInteger(job.lsqSamples) && job.lsqSamples >= 1)) throw new RangeError(`'lsqSamples' must be an integer >= 1, got ${job.lsqSamples}.`);
   if (job.mode.kind === 'structured') {
     const m = job.mode;
-    const given = [m.ratio, m.targetMacs, m.targetLatency].filter((x) => x !== undefined).length;
-    if (given !== 1) throw new RangeError(`structured pruning needs exactly one of 'ratio', 'targetMacs' or 'targetLatency', got ${given}.`);
+    const given = [m.ratio, m.targetParams, m.targetMacs, m.targetLatency].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new RangeError(`structured pruning needs exactly one of 'ratio', 'targetParams', 'targetMacs' or 'targetLatency', got ${given}.`);
     checkStructuredOptions(structuredOptions(m, undefined, job.seed ?? 0, () => undefined), true);   // the calibration data comes from job.data
     if (schedule.kind !== 'oneshot') throw new RangeError(`the '${schedule.kind}' schedule prunes by unstructured magnitude; structured pruning is oneshot.`);
   }
@@ -177,6 +180,7 @@ function checkJob(job: PruneJob, recover: RecoverMethod, schedule: PruneSchedule
 function structuredOptions(m: Extract<PruneMode, { kind: 'structured' }>, calib: Dataset | undefined, seed: number, log: (l: string) => void): StructuredOptions {
   const target: StructuredOptions['target'] = m.ratio !== undefined ? { kind: 'ratio', ratio: m.ratio }
     : m.targetLatency !== undefined ? { kind: 'latency', keep: m.targetLatency, table: { ...m.latency, runs: 20 } }
+    : m.targetParams !== undefined ? { kind: 'params', keep: m.targetParams }
     : { kind: 'macs', keep: m.targetMacs ?? 0.5 };
   return {
     criterion: m.criterion, target, seed, log, ...(calib ? { data: calib } : {}),

@@ -129,18 +129,21 @@ describe('secateurs prune --structured', () => {
 
   it('--target-latency: plans on a cached lookup table and reports predicted and measured latency', async () => {
     const [out, cache] = [join(tempDir(), 'lat.onnx'), join(tempDir(), 'latency.json')];
-    const args = ['prune', trained, '--data', data, '--structured', 'neurons', '--target-latency', '0.5', '--latency-cache', cache, '--out', out, '--test-limit', '100'];
+    const args = ['prune', trained, '--data', data, '--structured', 'neurons', '--target-latency', '0.7', '--latency-cache', cache, '--out', out, '--test-limit', '100'];
+    // 0.7, not lower: this 0.05 ms model's most pruned plan predicts ~0.3 of dense on a quiet machine (the fixed cost of
+    // a run stays), and at 0.5 a run beside other test files once exited 3 (bad input; most likely PRUNE_TARGET from a
+    // floor raised by the load); the message is now in the assertion.
     const first = await cli(...args, '--json');
-    expect(first.code).toBe(0);
+    expect(first.code, first.err).toBe(0);
     const j = JSON.parse(first.out) as { structured: { latency: { target: number; predictedFraction: number; cached: boolean; measured: { fraction: number } } } };
-    expect(j.structured.latency.target).toBe(0.5);
-    expect(j.structured.latency.predictedFraction).toBeLessThanOrEqual(0.5);
+    expect(j.structured.latency.target).toBe(0.7);
+    expect(j.structured.latency.predictedFraction).toBeLessThanOrEqual(0.7);
     expect(j.structured.latency.cached).toBe(false);
     expect(existsSync(cache)).toBe(true);
     const second = await cli(...args);
-    expect(second.code).toBe(0);
+    expect(second.code, second.err).toBe(0);
     expect(second.err).toMatch(/latency table from the cache/);
-    expect(second.out).toMatch(/latency target 50.00% of dense: predicted \d+\.\d\d% \(lookup table, cached\), measured \d+\.\d\d%/);
+    expect(second.out).toMatch(/latency target 70.00% of dense: predicted \d+\.\d\d% \(lookup table, cached\), measured \d+\.\d\d%/);
   });
 
   it('hits a MAC target', async () => {
@@ -151,6 +154,17 @@ describe('secateurs prune --structured', () => {
     const kept = j.after.summary.macs / j.before.summary.macs;
     expect(kept).toBeLessThanOrEqual(0.5);
     expect(kept).toBeGreaterThan(0.4);
+  });
+
+  it('hits a parameter target', async () => {
+    const out = join(tempDir(), 'pt.onnx');
+    const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--target-params', '0.5', '--round-to', '1', '--out', out, '--test-limit', '100', '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out) as PruneJson;
+    const kept = j.after.summary.params / j.before.summary.params;
+    expect(kept).toBeLessThanOrEqual(0.5);
+    expect(kept).toBeGreaterThan(0.45);
+    expect((await loadModel(out)).graph.initializers.length).toBeGreaterThan(0);
   });
 });
 
@@ -173,8 +187,8 @@ describe('prune rejects bad input before any work', () => {
     [['--sparsity', '1.2'], 2, /'--sparsity' must be in \[0, 1\), got '1.2'/],
     [['--pattern', '5:4'], 2, /'--pattern' needs 1 <= N <= M, got 5:4/],
     [['--method', 'vibes'], 2, /'--method' must be one of magnitude/],
-    [['--structured', 'channels'], 2, /exactly one of '--ratio', '--target-macs' or '--target-latency'/],
-    [['--structured', 'channels', '--ratio', '0.5', '--target-latency', '0.5'], 2, /exactly one of '--ratio', '--target-macs' or '--target-latency'/],
+    [['--structured', 'channels'], 2, /exactly one of '--ratio', '--target-params', '--target-macs' or '--target-latency'/],
+    [['--structured', 'channels', '--ratio', '0.5', '--target-latency', '0.5'], 2, /exactly one of '--ratio', '--target-params', '--target-macs' or '--target-latency'/],
     [['--structured', 'kernels', '--ratio', '0.5'], 2, /'--structured' must be one of channels, neurons, heads, got 'kernels'/],
     [['--structured', 'neurons', '--ratio', '0.5', '--criterion', 'vibes'], 2, /'--criterion' must be one of l1, l2, bn-scale, random, taylor, fisher, activation, got 'vibes'/],
     [['--structured', 'neurons', '--target-latency', '0'], 2, /'--target-latency' must be in \(0, 1\], got '0'/],

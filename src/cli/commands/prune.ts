@@ -32,6 +32,7 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--keep-first', 'leave the layer reading the input dense')
     .option('--structured <kinds>', `remove whole coupled groups of these kinds (comma-separated): ${GROUP_KINDS.join(' | ')}`)
     .option('--ratio <x>', 'structured: fraction of each group\'s channels to remove')
+    .option('--target-params <x>', 'structured: keep this fraction of the parameters (e.g. 0.5)')
     .option('--target-macs <x>', 'structured: keep this fraction of the MACs (e.g. 0.5)')
     .option('--target-latency <x>', 'structured: keep this fraction of the measured onnxruntime latency (per-layer lookup table, verified at the end)')
     .option('--latency-cache <file>', 'structured: JSON file caching latency tables (keyed by model hash, threads, batch)')
@@ -81,7 +82,7 @@ export function registerPrune(program: Command, io: Io): void {
 interface PruneCliOptions {
   readonly data: string; readonly out: string; readonly method: string; readonly scope: string; readonly sparsity: string;
   readonly pattern?: string; readonly block?: string; readonly exclude?: string[]; readonly keepClassifier?: boolean;
-  readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly targetMacs?: string;
+  readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly targetParams?: string; readonly targetMacs?: string;
   readonly targetLatency?: string; readonly latencyCache?: string; readonly latencyBatch: string; readonly latencyThreads: string;
   readonly criterion: string; readonly reduction: string; readonly normalize: string;
   readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
@@ -132,7 +133,7 @@ function oneOf<T extends string>(flag: string, value: string, valid: readonly T[
 
 /** Options that only structured pruning reads, by flag, when given. */
 function structuredOnly(o: PruneCliOptions): string[] {
-  const given: [string, unknown][] = [['--ratio', o.ratio], ['--target-macs', o.targetMacs], ['--target-latency', o.targetLatency], ['--latency-cache', o.latencyCache], ['--protect', o.protect]];
+  const given: [string, unknown][] = [['--ratio', o.ratio], ['--target-params', o.targetParams], ['--target-macs', o.targetMacs], ['--target-latency', o.targetLatency], ['--latency-cache', o.latencyCache], ['--protect', o.protect]];
   return given.filter(([, v]) => v !== undefined).map(([k]) => k);
 }
 
@@ -173,13 +174,14 @@ function structuredMode(o: PruneCliOptions): Extract<PruneMode, { kind: 'structu
   const criterion: GroupCriterion = oneOf('--criterion', o.criterion, GROUP_CRITERIA);
   const reduction: GroupReduction = oneOf('--reduction', o.reduction, ['sum', 'mean', 'max']);
   const normalize: GroupNormalization = oneOf('--normalize', o.normalize, ['none', 'sum', 'mean', 'max', 'standardize']);
-  const targets = [o.ratio, o.targetMacs, o.targetLatency].filter((x) => x !== undefined).length;
-  if (targets !== 1) throw new RangeError(`structured pruning needs exactly one of '--ratio', '--target-macs' or '--target-latency'.`);
+  const targets = [o.ratio, o.targetParams, o.targetMacs, o.targetLatency].filter((x) => x !== undefined).length;
+  if (targets !== 1) throw new RangeError(`structured pruning needs exactly one of '--ratio', '--target-params', '--target-macs' or '--target-latency'.`);
   if (o.latencyCache !== undefined && o.targetLatency === undefined) throw new RangeError(`'--latency-cache' applies to '--target-latency'.`);
   const fraction = { min: 0, max: 1, openMin: true };
   return {
     kind: 'structured', criterion, kinds: [...new Set<GroupKind>(kinds)], reduction, normalize, roundTo: parseIntOption('--round-to', o.roundTo, 1),
     ...(o.ratio !== undefined ? { ratio: parseNumberOption('--ratio', o.ratio, UNIT) } : {}),
+    ...(o.targetParams !== undefined ? { targetParams: parseNumberOption('--target-params', o.targetParams, fraction) } : {}),
     ...(o.targetMacs !== undefined ? { targetMacs: parseNumberOption('--target-macs', o.targetMacs, fraction) } : {}),
     ...(o.targetLatency !== undefined ? {
       targetLatency: parseNumberOption('--target-latency', o.targetLatency, fraction),

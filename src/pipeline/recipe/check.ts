@@ -160,8 +160,8 @@ export function orderProblems(stages: readonly Stage[]): string[] {
       const [n, m] = s.granularity!.split(':').map(Number) as [number, number];
       if (!(n >= 1 && n < m)) p.push(`${name(i)}: granularity '${s.granularity}' needs 1 <= N < M`);
     }
-    if (s.kind === 'structured' && [s.ratio, s.targetMacs, s.targetLatency].filter((v) => v !== undefined).length !== 1) {
-      p.push(`${name(i)}: give exactly one of 'ratio', 'targetMacs' and 'targetLatency'`);
+    if (s.kind === 'structured' && [s.ratio, s.targetParams, s.targetMacs, s.targetLatency].filter((v) => v !== undefined).length !== 1) {
+      p.push(`${name(i)}: give exactly one of 'ratio', 'targetParams', 'targetMacs' and 'targetLatency'`);
     }
     if (s.kind === 'quantize' && s.bits === 4 && s.mode !== 'weight-only') p.push(`${name(i)}: 4 bits are for mode 'weight-only'`);
   });

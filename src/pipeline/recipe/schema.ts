@@ -66,6 +66,8 @@ export interface StructuredStage {
   readonly groups?: readonly GroupKind[];
   /** Exactly one target: a fraction of every group's channels removed, ... */
   readonly ratio?: number;
+  /** ... the fraction of the dense model's parameters to keep, in (0, 1), ... */
+  readonly targetParams?: number;
   /** ... the fraction of the dense model's MACs to keep, in (0, 1), ... */
   readonly targetMacs?: number;
   /** ... or the fraction of its measured onnxruntime latency (batch 1, one thread) to keep, in (0, 1). */
@@ -221,7 +223,7 @@ export const RECIPE_SCHEMA = {
           }),
           stage('structured', {
             criterion: { enum: GROUP_CRITERIA }, groups: { type: 'array', items: { enum: GROUP_KINDS }, minItems: 1, uniqueItems: true },
-            ratio: fraction, targetMacs: openUnit, targetLatency: openUnit, roundTo: posInt, protect: { type: 'string' }, lsq: { type: 'boolean' },
+            ratio: fraction, targetParams: openUnit, targetMacs: openUnit, targetLatency: openUnit, roundTo: posInt, protect: { type: 'string' }, lsq: { type: 'boolean' },
           }),
           stage('finetune', trainProps, ['epochs']),
           stage('distill', {

@@ -51,7 +51,7 @@ export function stageLabel(s: Stage): string {
   const pct = (v: number): string => `${+(v * 100).toFixed(1)}%`;
   switch (s.kind) {
     case 'prune': return `prune ${s.granularity && s.granularity !== 'element' ? `${s.granularity} ` : ''}${s.scope ?? 'global'}${s.sparsity !== undefined ? ` ${pct(s.sparsity)}` : ''}${s.schedule === 'agp' ? ' agp' : ''}`;
-    case 'structured': return `structured ${s.ratio !== undefined ? `${pct(s.ratio)} channels` : s.targetMacs !== undefined ? `MACs ${pct(s.targetMacs)}` : `latency ${pct(s.targetLatency ?? 0)}`}${s.lsq ? ' + lsq' : ''}`;
+    case 'structured': return `structured ${s.ratio !== undefined ? `${pct(s.ratio)} channels` : s.targetParams !== undefined ? `params ${pct(s.targetParams)}` : s.targetMacs !== undefined ? `MACs ${pct(s.targetMacs)}` : `latency ${pct(s.targetLatency ?? 0)}`}${s.lsq ? ' + lsq' : ''}`;
     case 'finetune': return `finetune ${s.epochs} epoch${s.epochs > 1 ? 's' : ''}`;
     case 'distill': return `distill ${s.epochs} epoch${s.epochs > 1 ? 's' : ''}`;
     case 'recalibrate': return 'recalibrate BN';
@@ -133,6 +133,7 @@ async function pruneAgp(s: PruneStage, model: Model, ctx: StageContext): Promise
 async function structured(s: StructuredStage, model: Model, ctx: StageContext): Promise<StageOutput> {
   const criterion = s.criterion ?? 'l2';
   const target: StructuredTarget = s.ratio !== undefined ? { kind: 'ratio', ratio: s.ratio }
+    : s.targetParams !== undefined ? { kind: 'params', keep: s.targetParams }
     : s.targetMacs !== undefined ? { kind: 'macs', keep: s.targetMacs }
     : { kind: 'latency', keep: s.targetLatency!, table: { cache: join(ctx.workDir, 'latency-table.json'), ...(s.roundTo ? { roundTo: s.roundTo } : {}) } };
   const r = await pruneStructured(model, {

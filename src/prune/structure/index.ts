@@ -18,7 +18,7 @@ export { describeGroups, type GroupRow } from './describe.js';
 export {
   GROUP_KINDS, groupKind, planByRatio, planToTarget, roundKept, type GroupKind, type RatioOptions, type TargetOptions, type TargetPlan,
 } from './plan.js';
-export { keptLength, planMacs, removedCounts, type PlanMacs, type RemovedCount } from './macs.js';
+export { keptLength, planMacs, planParams, removedCounts, type PlanMacs, type PlanParams, type RemovedCount } from './macs.js';
 export { interpolate, layerMs, predictLatency, type ChannelAxis, type LatencyKey, type LatencyPrediction, type LatencyTable, type LayerTiming } from './latency.js';
 export { latencyKey, latencyTable, measureLatency, measureLatencyTable, type LatencyCheck, type LatencyTableOptions } from './latency-measure.js';
 export { reconstructConsumers, type LsqLayer, type LsqOptions, type LsqResult } from './lsq.js';

@@ -12,15 +12,19 @@ import { buildDependencyGraph } from './analyze.js';
 import { applyStructuredPlan } from './apply.js';
 import { predictLatency, type LatencyTable } from './latency.js';
 import { latencyTable, type LatencyTableOptions } from './latency-measure.js';
-import { planMacs } from './macs.js';
+import { planMacs, planParams } from './macs.js';
 import { GROUP_KINDS, planByRatio, planToTarget, type GroupKind, type TargetPlan } from './plan.js';
 import { GROUP_CRITERIA, scoreGroups, type GroupCriterion, type GroupNormalization, type GroupReduction } from './score.js';
 import { collectGroupStatistics, type DataCriterion, type StatisticsOptions } from './statistics.js';
 import type { DependencyGraph, StructuredPlan } from './types.js';
 
-/** What to prune to: a fraction of every group's channels, or a fraction of the dense model's MACs or measured latency. */
+/**
+ * What to prune to: a fraction of every group's channels, or a fraction of the dense model's parameters, MACs or
+ * measured latency.
+ */
 export type StructuredTarget =
   | { readonly kind: 'ratio'; readonly ratio: number }
+  | { readonly kind: 'params'; readonly keep: number }
   | { readonly kind: 'macs'; readonly keep: number }
   | { readonly kind: 'latency'; readonly keep: number; readonly table?: LatencyTableOptions };
 
@@ -52,6 +56,8 @@ export interface StructuredResult {
   /** The channel ratio of the plan (the one given, or the one the target search found). */
   readonly ratio: number;
   readonly macs: { readonly dense: number; readonly pruned: number };
+  /** Parameters (weights and biases) before and after, counted from the plan. */
+  readonly params: { readonly dense: number; readonly pruned: number };
   /** With a latency target: the table and the planner's prediction. */
   readonly latency?: { readonly table: LatencyTable; readonly cached: boolean; readonly target: number; readonly predictedMs: number; readonly predictedFraction: number };
 }
@@ -80,6 +86,7 @@ export function checkStructuredOptions(o: StructuredOptions, dataGiven = o.data 
   const t = o.target;
   switch (t.kind) {
     case 'ratio': if (!(t.ratio >= 0 && t.ratio < 1)) problems.push(`'ratio' must be in [0, 1), got ${t.ratio}`); break;
+    case 'params': if (!(t.keep > 0 && t.keep <= 1)) problems.push(`'targetParams' must be in (0, 1], got ${t.keep}`); break;
     case 'macs': if (!(t.keep > 0 && t.keep <= 1)) problems.push(`'targetMacs' must be in (0, 1], got ${t.keep}`); break;
     case 'latency': if (!(t.keep > 0 && t.keep <= 1)) problems.push(`'targetLatency' must be in (0, 1], got ${t.keep}`); break;
   }
@@ -93,7 +100,7 @@ export function checkStructuredOptions(o: StructuredOptions, dataGiven = o.data 
 /**
  * Scores, plans and removes channel groups of `model` (a copy; the input is untouched).
  *
- * @throws RangeError from {@link checkStructuredOptions}; SecateursError `PRUNE_TARGET` when the MAC or latency target
+ * @throws RangeError from {@link checkStructuredOptions}; SecateursError `PRUNE_TARGET` when the parameter, MAC or latency target
  *   cannot be reached with the prunable groups (the message says how far the most pruned plan gets).
  * @example
  * ```ts
@@ -115,6 +122,7 @@ export async function pruneStructured(model: Model, o: StructuredOptions): Promi
   });
   const base = { roundTo: o.roundTo ?? 1, ...(o.protect ? { protect: o.protect } : {}), ...(o.kinds ? { kinds: o.kinds } : {}) };
   const macs = planMacs(dg);
+  const params = planParams(dg);
   const t = o.target;
   let found: TargetPlan;
   let latency: StructuredResult['latency'];
@@ -124,6 +132,9 @@ export async function pruneStructured(model: Model, o: StructuredOptions): Promi
       found = { plan, ratio: t.ratio, cost: macs.of(plan), denseCost: macs.dense, reached: true };
       break;
     }
+    case 'params':
+      found = reach(planToTarget(dg, scores, { ...base, cost: (p) => params.of(p), target: t.keep * params.dense }), 'parameters', t.keep);
+      break;
     case 'macs':
       found = reach(planToTarget(dg, scores, { ...base, cost: (p) => macs.of(p), target: t.keep * macs.dense }), 'MACs', t.keep);
       break;
@@ -137,7 +148,10 @@ export async function pruneStructured(model: Model, o: StructuredOptions): Promi
   }
   log(`removing ${(found.ratio * 100).toFixed(1)}% of the channels of ${found.plan.groups.length} of ${prunable} prunable groups (${o.criterion})`);
   const pruned = applyStructuredPlan(model, found.plan, { graph: dg });
-  return { model: pruned, plan: found.plan, graph: dg, ratio: found.ratio, macs: { dense: macs.dense, pruned: macs.of(found.plan) }, ...(latency ? { latency } : {}) };
+  return {
+    model: pruned, plan: found.plan, graph: dg, ratio: found.ratio, macs: { dense: macs.dense, pruned: macs.of(found.plan) },
+    params: { dense: params.dense, pruned: params.of(found.plan) }, ...(latency ? { latency } : {}),
+  };
 }
 
 function reach(r: TargetPlan, what: string, keep: number): TargetPlan {

@@ -91,7 +91,7 @@ stages:
     expect(orderProblems([{ kind: 'prune' }])).toEqual([expect.stringMatching(/missing 'sparsity'/)]);
     expect(orderProblems([{ kind: 'prune', granularity: '4:2' }])).toEqual([expect.stringMatching(/'4:2' needs 1 <= N < M/)]);
     expect(orderProblems([{ kind: 'prune', granularity: '2:4' }])).toEqual([]);
-    expect(orderProblems([{ kind: 'structured' }])).toEqual([expect.stringMatching(/exactly one of 'ratio', 'targetMacs' and 'targetLatency'/)]);
+    expect(orderProblems([{ kind: 'structured' }])).toEqual([expect.stringMatching(/exactly one of 'ratio', 'targetParams', 'targetMacs' and 'targetLatency'/)]);
     expect(orderProblems([{ kind: 'structured', ratio: 0.3, targetMacs: 0.5 }])).toHaveLength(1);
     expect(orderProblems([{ kind: 'quantize', mode: 'static', bits: 4 }])).toEqual([expect.stringMatching(/4 bits are for mode 'weight-only'/)]);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../../src/onnx/index.js';
 import { modelStats } from '../../../src/metrics/index.js';
 import {
-  applyStructuredPlan, buildDependencyGraph, groupKind, planByRatio, planMacs, planToTarget, scoreGroups,
+  applyStructuredPlan, buildDependencyGraph, groupKind, planByRatio, planMacs, planParams, planToTarget, pruneStructured, scoreGroups,
 } from '../../../src/prune/structure/index.js';
 import { buildZooModel, type ZooName } from '../../../src/zoo/index.js';
 import { randomPlan } from './helpers.js';
@@ -25,7 +25,38 @@ describe('planMacs', () => {
     const model = await loadModel(new URL('../../../fixtures/pytorch/resnet18.onnx', import.meta.url).pathname);
     const dg = buildDependencyGraph(model);
     const plan = planByRatio(dg, scoreGroups(dg, { criterion: 'l2' }), { ratio: 0.4, roundTo: 8 });
-    expect(planMacs(dg).of(plan)).toBe(await macsOf(applyStructuredPlan(model, plan, { graph: dg })));
+    const pruned = applyStructuredPlan(model, plan, { graph: dg });
+    expect(planMacs(dg).of(plan)).toBe(await macsOf(pruned));
+    expect(planParams(dg).of(plan)).toBe((await modelStats(pruned, { shapes: 'static' })).params);
+  });
+});
+
+describe('planParams', () => {
+  const paramsOf = async (m: Parameters<typeof modelStats>[0]): Promise<number> => (await modelStats(m, { shapes: 'static' })).params;
+
+  it.each(['lenet-300-100', 'lenet5', 'resnet-small', 'mobilenetv2-small', 'vit-tiny'] as ZooName[])('%s: equals modelStats of the applied plan', async (name) => {
+    const model = buildZooModel(name);
+    const dg = buildDependencyGraph(model);
+    const params = planParams(dg);
+    expect(params.dense).toBe(await paramsOf(model));
+    for (const [seed, fraction] of [[1, 0.25], [2, 0.5], [3, 0.8]] as const) {
+      const plan = randomPlan(dg, seed, fraction);
+      expect(params.of(plan)).toBe(await paramsOf(applyStructuredPlan(model, plan, { graph: dg })));
+    }
+  });
+
+  it('a parameter target: pruneStructured keeps at most that fraction, one channel step from it', async () => {
+    const model = buildZooModel('resnet-small');
+    const dense = await paramsOf(model);
+    for (const keep of [0.7, 0.4]) {
+      const r = await pruneStructured(model, { criterion: 'l2', target: { kind: 'params', keep } });
+      const after = await paramsOf(r.model);
+      expect(r.params).toEqual({ dense, pruned: after });
+      expect(after).toBeLessThanOrEqual(keep * dense);
+      expect(after).toBeGreaterThan((keep - 0.05) * dense);
+    }
+    await expect(pruneStructured(model, { criterion: 'l2', target: { kind: 'params', keep: 0.001 }, roundTo: 8 })).rejects.toMatchObject({ code: 'PRUNE_TARGET' });
+    await expect(pruneStructured(model, { criterion: 'l2', target: { kind: 'params', keep: 0 } })).rejects.toThrow("'targetParams' must be in (0, 1], got 0.");
   });
 });
 

@@ -34,6 +34,8 @@ export type PruneMode =
        */
       readonly ratio?: number; readonly targetParams?: number; readonly targetMacs?: number; readonly targetLatency?: number;
       readonly roundTo?: number; readonly protect?: RegExp; readonly kinds?: readonly GroupKind[];
+      /** `layer` (default): the same fraction of every group; `global`: one ranking of all channels. */
+      readonly scope?: 'layer' | 'global';
       readonly reduction?: GroupReduction; readonly normalize?: GroupNormalization;
       /** Latency table: JSON cache file, onnxruntime threads and batch the target refers to (defaults: none, 1, 1). */
       readonly latency?: { readonly cache?: string; readonly threads?: number; readonly batch?: number } };
@@ -185,6 +187,7 @@ function structuredOptions(m: Extract<PruneMode, { kind: 'structured' }>, calib:
   return {
     criterion: m.criterion, target, seed, log, ...(calib ? { data: calib } : {}),
     ...(m.roundTo !== undefined ? { roundTo: m.roundTo } : {}), ...(m.protect ? { protect: m.protect } : {}), ...(m.kinds ? { kinds: m.kinds } : {}),
+    ...(m.scope ? { scope: m.scope } : {}),
     ...(m.reduction ? { reduction: m.reduction } : {}), ...(m.normalize ? { normalize: m.normalize } : {}),
   };
 }

@@ -156,6 +156,15 @@ describe('secateurs prune --structured', () => {
     expect(kept).toBeGreaterThan(0.4);
   });
 
+  it('ranks all channels together with --structured-scope global', async () => {
+    const out = join(tempDir(), 'gs.onnx');
+    const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--structured-scope', 'global', '--normalize', 'mean',
+      '--target-macs', '0.5', '--round-to', '1', '--out', out, '--test-limit', '100', '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out) as PruneJson;
+    expect(j.after.summary.macs / j.before.summary.macs).toBeLessThanOrEqual(0.5);
+  });
+
   it('hits a parameter target', async () => {
     const out = join(tempDir(), 'pt.onnx');
     const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--target-params', '0.5', '--round-to', '1', '--out', out, '--test-limit', '100', '--json');
@@ -194,6 +203,8 @@ describe('prune rejects bad input before any work', () => {
     [['--structured', 'neurons', '--target-latency', '0'], 2, /'--target-latency' must be in \(0, 1\], got '0'/],
     [['--structured', 'neurons', '--ratio', '0.5', '--latency-cache', 'x.json'], 2, /'--latency-cache' applies to '--target-latency'/],
     [['--structured', 'neurons', '--ratio', '0.5', '--reduction', 'median'], 2, /'--reduction' must be one of sum, mean, max, got 'median'/],
+    [['--structured', 'neurons', '--ratio', '0.5', '--structured-scope', 'everywhere'], 2, /'--structured-scope' must be one of layer, global, got 'everywhere'/],
+    [['--structured', 'neurons', '--target-params', '1.5'], 2, /'--target-params' must be in \(0, 1\], got '1.5'/],
     [['--target-latency', '0.5'], 2, /'--target-latency' applies to structured pruning; add '--structured channels,neurons,heads'/],
     [['--exclude', '.*'], 3, /leaves nothing to prune/],
     [['--schedule', 'agp'], 2, /needs 'finetuneEpochs' >= 1/],

@@ -41,6 +41,7 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--criterion <name>', `structured group score: ${GROUP_CRITERIA.join(' | ')} (taylor, fisher, activation read calibration data)`, 'l2')
     .option('--reduction <how>', 'structured: combine member scores by sum | mean | max', 'sum')
     .option('--normalize <how>', 'structured: per-group score normalization none | sum | mean | max | standardize', 'none')
+    .option('--structured-scope <scope>', 'structured: layer (the same fraction of every group) | global (one ranking of all channels; pair with --normalize)', 'layer')
     .option('--round-to <n>', 'structured: keep channel counts that are multiples of n (faster CPU kernels)', '8')
     .option('--protect <regex>', 'structured: leave groups whose source layers match whole')
     .option('--schedule <kind>', 'oneshot | iterative (prune/fine-tune rounds) | agp (gradual, during fine-tuning)', 'oneshot')
@@ -85,7 +86,7 @@ interface PruneCliOptions {
   readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly targetParams?: string; readonly targetMacs?: string;
   readonly targetLatency?: string; readonly latencyCache?: string; readonly latencyBatch: string; readonly latencyThreads: string;
   readonly criterion: string; readonly reduction: string; readonly normalize: string;
-  readonly roundTo: string; readonly protect?: string; readonly finetuneEpochs: string;
+  readonly roundTo: string; readonly structuredScope: string; readonly protect?: string; readonly finetuneEpochs: string;
   readonly lr: string; readonly shift: string; readonly sparseStorage?: boolean; readonly testLimit?: string; readonly seed: string;
   readonly schedule: string; readonly rounds: string; readonly agpFrequency: string; readonly recover: string;
   readonly teacher?: string; readonly alpha?: string; readonly temperature?: string;
@@ -180,6 +181,7 @@ function structuredMode(o: PruneCliOptions): Extract<PruneMode, { kind: 'structu
   const fraction = { min: 0, max: 1, openMin: true };
   return {
     kind: 'structured', criterion, kinds: [...new Set<GroupKind>(kinds)], reduction, normalize, roundTo: parseIntOption('--round-to', o.roundTo, 1),
+    scope: oneOf('--structured-scope', o.structuredScope, ['layer', 'global'] as const),
     ...(o.ratio !== undefined ? { ratio: parseNumberOption('--ratio', o.ratio, UNIT) } : {}),
     ...(o.targetParams !== undefined ? { targetParams: parseNumberOption('--target-params', o.targetParams, fraction) } : {}),
     ...(o.targetMacs !== undefined ? { targetMacs: parseNumberOption('--target-macs', o.targetMacs, fraction) } : {}),

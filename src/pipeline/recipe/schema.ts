@@ -6,7 +6,7 @@
 
 /** Criteria of an unstructured `prune` stage. */
 export const PRUNE_CRITERIA = ['magnitude', 'random', 'taylor', 'taylor-squared', 'fisher', 'snip', 'wanda'] as const;
-import { GROUP_CRITERIA, GROUP_KINDS, type GroupCriterion, type GroupKind } from '../../prune/structure/index.js';
+import { GROUP_CRITERIA, GROUP_KINDS, type GroupCriterion, type GroupKind, type GroupNormalization } from '../../prune/structure/index.js';
 /** Stage kinds, in the order a recipe may use them (see `check.ts`). */
 export const STAGE_KINDS = ['prune', 'structured', 'finetune', 'distill', 'recalibrate', 'quantize', 'export'] as const;
 
@@ -74,6 +74,10 @@ export interface StructuredStage {
   readonly targetLatency?: number;
   /** Keep channel counts multiples of this (faster kernels). */
   readonly roundTo?: number;
+  /** `layer` (default): the same fraction of every group; `global`: one ranking of all channels (pair with `normalize`). */
+  readonly scope?: 'layer' | 'global';
+  /** Per-group rescaling of the scores before planning (`none` default, `sum`, `mean`, `max`, `standardize`). */
+  readonly normalize?: GroupNormalization;
   /** Regular expression of layers whose channels are protected (input stem, classifier). */
   readonly protect?: string;
   /**
@@ -223,7 +227,7 @@ export const RECIPE_SCHEMA = {
           }),
           stage('structured', {
             criterion: { enum: GROUP_CRITERIA }, groups: { type: 'array', items: { enum: GROUP_KINDS }, minItems: 1, uniqueItems: true },
-            ratio: fraction, targetParams: openUnit, targetMacs: openUnit, targetLatency: openUnit, roundTo: posInt, protect: { type: 'string' }, lsq: { type: 'boolean' },
+            ratio: fraction, targetParams: openUnit, targetMacs: openUnit, scope: { enum: ['layer', 'global'] }, normalize: { enum: ['none', 'sum', 'mean', 'max', 'standardize'] }, targetLatency: openUnit, roundTo: posInt, protect: { type: 'string' }, lsq: { type: 'boolean' },
           }),
           stage('finetune', trainProps, ['epochs']),
           stage('distill', {

@@ -139,6 +139,7 @@ async function structured(s: StructuredStage, model: Model, ctx: StageContext): 
   const r = await pruneStructured(model, {
     criterion, target, seed: ctx.seed, data: ctx.calib, log: ctx.log,
     ...(s.groups ? { kinds: s.groups } : {}), ...(s.roundTo ? { roundTo: s.roundTo } : {}), ...(s.protect ? { protect: new RegExp(s.protect) } : {}),
+    ...(s.scope ? { scope: s.scope } : {}), ...(s.normalize ? { normalize: s.normalize } : {}),
   });
   const blocked = blockedGroups(r.graph);
   const notes = [

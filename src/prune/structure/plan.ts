@@ -55,8 +55,18 @@ export function roundKept(n: number, multiple: number): number {
 
 /** Options of {@link planByRatio}. */
 export interface RatioOptions {
-  /** Fraction of each group's channels to remove, in [0, 1). */
+  /**
+   * Fraction of the channels to remove, in [0, 1): of each group's (`scope` `layer`), or of all prunable groups'
+   * channels together (`global`).
+   */
   readonly ratio: number;
+  /**
+   * `layer` (default): every group loses `ratio` of its channels. `global`: one ranking of every channel of every
+   * prunable group by score, the lowest `ratio` of them removed wherever they are, so groups end at different ratios.
+   * Raw scores of different groups are rarely on one scale: pair `global` with a per-group normalization
+   * (`scoreGroups`' `normalize`, e.g. `mean`), as Torch-Pruning does.
+   */
+  readonly scope?: 'layer' | 'global';
   /**
    * Keep a multiple of this many positions on the source weights (8 or 16 suit onnxruntime's CPU kernels);
    * default 1. For attention heads of width 16, any head count already is a multiple of 8 or 16.
@@ -79,10 +89,12 @@ function isProtected(g: Group, re: RegExp | undefined): boolean {
 }
 
 /**
- * Removes `ratio` of the channels of every unblocked, unprotected group that has scores, lowest scores first (ties:
- * lower index first), keeping a rounded count. Groups that would lose nothing are left out of the plan.
+ * Removes `ratio` of the channels of every unblocked, unprotected group that has scores (`scope` `layer`), or the
+ * lowest-scoring `ratio` of all their channels ranked together (`global`; ties: lower group, then lower channel,
+ * first), lowest scores first within a group (ties: lower index first), keeping a rounded count (at least one rounded
+ * block per group). Groups that would lose nothing are left out of the plan.
  *
- * @throws RangeError for a ratio outside [0, 1) or a bad `roundTo`.
+ * @throws RangeError for a ratio outside [0, 1), a bad `roundTo` or `scope`.
  * @example
  * ```ts
  * const plan = planByRatio(dg, scoreGroups(dg), { ratio: 0.5, roundTo: 8, protect: /^stem\// });
@@ -94,19 +106,39 @@ export function planByRatio(dg: DependencyGraph, scores: ReadonlyMap<number, Flo
   if (!(ratio >= 0 && ratio < 1)) throw new RangeError(`'ratio' must be in [0, 1), got ${ratio}.`);
   const roundTo = options.roundTo ?? 1;
   if (!Number.isInteger(roundTo) || roundTo < 1) throw new RangeError(`'roundTo' must be an integer >= 1, got ${roundTo}.`);
+  const scope = options.scope ?? 'layer';
+  if (scope !== 'layer' && scope !== 'global') throw new RangeError(`'scope' must be layer or global, got '${String(scope)}'.`);
   const kinds = options.kinds && new Set(options.kinds);
   const opTypes = kinds && new Map(dg.model.graph.nodes.map((n) => [n.name, n.opType]));
-  const groups: { id: number; prune: number[] }[] = [];
+  const eligible: { g: Group; s: Float32Array }[] = [];
   for (const g of dg.groups) {
     const s = scores.get(g.id);
     if (g.blocked || !s || isProtected(g, options.protect) || (kinds && !kinds.has(kindOf(g, opTypes!)))) continue;
-    const step = roundTo / gcd(roundTo, g.unit);
-    const keep = Math.min(g.channels, roundKept(Math.round(g.channels * (1 - ratio)), step));
-    if (keep >= g.channels) continue;
-    const order = Array.from({ length: g.channels }, (_, i) => i).sort((a, b) => s[a]! - s[b]! || a - b);
-    groups.push({ id: g.id, prune: order.slice(0, g.channels - keep).sort((a, b) => a - b) });
+    eligible.push({ g, s });
   }
+  // How many channels each group would keep before rounding: 1 − ratio of its own, or what one global ranking leaves.
+  const removals = scope === 'global' ? globalRemovals(eligible, ratio) : undefined;
+  const wanted = eligible.map(({ g }, i) => (removals ? g.channels - removals[i]! : g.channels * (1 - ratio)));
+  const groups: { id: number; prune: number[] }[] = [];
+  eligible.forEach(({ g, s }, i) => {
+    const step = roundTo / gcd(roundTo, g.unit);
+    const keep = Math.min(g.channels, roundKept(Math.round(wanted[i]!), step));
+    if (keep >= g.channels) return;
+    const order = Array.from({ length: g.channels }, (_, c) => c).sort((a, b) => s[a]! - s[b]! || a - b);
+    groups.push({ id: g.id, prune: order.slice(0, g.channels - keep).sort((a, b) => a - b) });
+  });
   return { groups };
+}
+
+/** Per eligible group, how many of its channels fall in the lowest `ratio` of all their channels ranked together. */
+function globalRemovals(eligible: readonly { g: Group; s: Float32Array }[], ratio: number): number[] {
+  const all: { score: number; at: number; channel: number }[] = [];
+  eligible.forEach(({ g, s }, at) => { for (let c = 0; c < g.channels; c++) all.push({ score: s[c]!, at, channel: c }); });
+  all.sort((a, b) => a.score - b.score || a.at - b.at || a.channel - b.channel);
+  const counts = eligible.map(() => 0);
+  const n = Math.floor(ratio * all.length);
+  for (let i = 0; i < n; i++) counts[all[i]!.at]!++;
+  return counts;
 }
 
 /** Options of {@link planToTarget}: those of {@link planByRatio} except the ratio, which is searched. */

@@ -36,6 +36,8 @@ export interface StructuredOptions {
   readonly normalize?: GroupNormalization;
   /** Kept counts are multiples of this; default 1. */
   readonly roundTo?: number;
+  /** `layer` (default): every group loses the same fraction; `global`: one ranking of all channels (see `planByRatio`). */
+  readonly scope?: 'layer' | 'global';
   readonly protect?: RegExp;
   /** Group kinds to prune; default all. */
   readonly kinds?: readonly GroupKind[];
@@ -92,6 +94,7 @@ export function checkStructuredOptions(o: StructuredOptions, dataGiven = o.data 
   }
   const roundTo = o.roundTo ?? 1;
   if (!Number.isInteger(roundTo) || roundTo < 1) problems.push(`'roundTo' must be an integer >= 1, got ${roundTo}`);
+  if (o.scope !== undefined && o.scope !== 'layer' && o.scope !== 'global') problems.push(`'scope' must be layer or global, got '${String(o.scope)}'`);
   const bad = (o.kinds ?? []).filter((k) => !GROUP_KINDS.includes(k));
   if (bad.length > 0 || (o.kinds && o.kinds.length === 0)) problems.push(`'kinds' must be a non-empty list of ${GROUP_KINDS.join(', ')}, got [${(o.kinds ?? []).join(', ')}]`);
   if (problems.length > 0) throw new RangeError(problems.length === 1 ? `${problems[0]}.` : `${problems.length} problems: ${problems.join('; ')}.`);
@@ -120,7 +123,7 @@ export async function pruneStructured(model: Model, o: StructuredOptions): Promi
     criterion: o.criterion, seed: o.seed ?? 0, ...(o.reduction ? { reduction: o.reduction } : {}), ...(o.normalize ? { normalize: o.normalize } : {}),
     ...(statistics ? { statistics } : {}),
   });
-  const base = { roundTo: o.roundTo ?? 1, ...(o.protect ? { protect: o.protect } : {}), ...(o.kinds ? { kinds: o.kinds } : {}) };
+  const base = { roundTo: o.roundTo ?? 1, ...(o.scope ? { scope: o.scope } : {}), ...(o.protect ? { protect: o.protect } : {}), ...(o.kinds ? { kinds: o.kinds } : {}) };
   const macs = planMacs(dg);
   const params = planParams(dg);
   const t = o.target;

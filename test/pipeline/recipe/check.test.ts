@@ -41,8 +41,9 @@ verify: { minTop1: 0.98 }
     expect(yaml.recipe.stages.map((s) => s.kind)).toEqual(['prune', 'finetune', 'distill', 'quantize', 'export']);
     expect(yaml.recipe.stages[1]).toMatchObject({ kind: 'finetune', shift: 2 });
     expect(yaml.resolvePath(yaml.recipe.model)).toBe(join(dir, 'model.onnx'));
-    const json = await checkRecipeText(JSON.stringify({ version: 1, model: 'zoo:lenet5', data: { dataset: 'fashion-mnist' }, stages: [{ kind: 'structured', ratio: 0.5 }] }), join(dir, 'r.json'));
+    const json = await checkRecipeText(JSON.stringify({ version: 1, model: 'zoo:lenet5', data: { dataset: 'fashion-mnist' }, stages: [{ kind: 'structured', ratio: 0.5, scope: 'global', normalize: 'mean' }] }), join(dir, 'r.json'));
     expect(json.recipe.model).toBe('zoo:lenet5');
+    expect(json.recipe.stages[0]).toMatchObject({ scope: 'global', normalize: 'mean' });
   });
 
   it('lists every schema problem with its line: unknown keys (with a suggestion), types, ranges, unknown kinds', async () => {

@@ -88,6 +88,45 @@ describe('planToTarget', () => {
   });
 });
 
+describe('global scope', () => {
+  const model = buildZooModel('lenet5');   // groups: conv1 20, conv2 50, fc1 500 channels (the classifier is a sink)
+  const dg = buildDependencyGraph(model);
+  const eligible = dg.groups.filter((g) => !g.blocked);
+
+  it('removes the lowest ratio of all channels ranked together, wherever they are', () => {
+    // Scores made so that conv2's channels are all lower than every other channel: a global 10% takes them first.
+    const scores = new Map(eligible.map((g) => [g.id, Float32Array.from({ length: g.channels }, (_, c) => (g.channels === 50 ? 0 : 1) + c * 1e-3)]));
+    const total = eligible.reduce((a, g) => a + g.channels, 0);
+    const plan = planByRatio(dg, scores, { ratio: 0.1, scope: 'global' });
+    const removed = new Map(plan.groups.map((e) => [e.id, e.prune]));
+    const conv2 = eligible.find((g) => g.channels === 50)!;
+    // 57 of 570 go: conv2's 50 first, of which one stays (a group keeps at least one channel), then 7 more elsewhere.
+    expect(Math.floor(0.1 * total)).toBe(57);
+    expect(removed.get(conv2.id)).toHaveLength(49);
+    expect(plan.groups.reduce((a, e) => a + e.prune.length, 0)).toBe(56);
+    // Layer scope with the same scores takes 10% of every group instead.
+    const layer = planByRatio(dg, scores, { ratio: 0.1 });
+    for (const g of eligible) expect(layer.groups.find((e) => e.id === g.id)?.prune.length ?? 0).toBe(g.channels - Math.round(g.channels * 0.9));
+  });
+
+  it('keeps rounded counts and at least one block per group; a global MAC target is reached and counted right', async () => {
+    const scores = scoreGroups(dg, { criterion: 'l2', normalize: 'mean' });
+    const plan = planByRatio(dg, scores, { ratio: 0.9, scope: 'global', roundTo: 8 });
+    for (const e of plan.groups) {
+      const g = dg.groups[e.id]!;
+      const kept = g.channels - e.prune.length;
+      expect(kept % 8 === 0 || kept === g.channels).toBe(true);
+      expect(kept).toBeGreaterThanOrEqual(8);
+    }
+    const r = await pruneStructured(model, { criterion: 'l2', normalize: 'mean', scope: 'global', target: { kind: 'macs', keep: 0.5 }, roundTo: 4 });
+    expect(r.macs.pruned).toBeLessThanOrEqual(0.5 * r.macs.dense);
+    expect(r.macs.pruned).toBe(await macsOf(r.model));
+    const perGroup = r.plan.groups.map((e) => e.prune.length / dg.groups[e.id]!.channels);
+    expect(Math.max(...perGroup) - Math.min(...perGroup)).toBeGreaterThan(0.05);   // groups end at different ratios
+    expect(() => planByRatio(dg, scores, { ratio: 0.5, scope: 'everywhere' as 'global' })).toThrow("'scope' must be layer or global, got 'everywhere'.");
+  });
+});
+
 describe('group kinds', () => {
   it('conv channels, fully-connected neurons, attention heads; plans restricted to kinds', () => {
     const lenet = buildDependencyGraph(buildZooModel('lenet5'));

@@ -10,7 +10,8 @@
  * Recoveries: none; BatchNorm re-calibration (gradient-free); least-squares refit of the layers reading removed
  * channels (gradient-free); fine-tuning `--epochs` over the training split (Adam, cosine from `--lr`); knowledge
  * distillation from the dense model for the same budget (α 0.9, T 4); and lsq followed by
- * fine-tuning. Top-1 on the test split.
+ * fine-tuning. Top-1 on the test split. `--scope global --normalize mean` ranks all channels together instead of taking
+ * the same fraction of every group.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -19,7 +20,7 @@ import { loadDataset, splitTrainVal, type Dataset } from '../src/data/index.js';
 import type { Model } from '../src/ir/graph.js';
 import { modelStats } from '../src/metrics/index.js';
 import { loadModel, saveModel } from '../src/onnx/index.js';
-import { pruneStructured, reconstructConsumers, type GroupCriterion, type StructuredTarget } from '../src/prune/structure/index.js';
+import { pruneStructured, reconstructConsumers, type GroupCriterion, type GroupNormalization, type StructuredTarget } from '../src/prune/structure/index.js';
 import { evaluate } from '../src/runtime/index.js';
 import { recalibrateBatchNorm, train, type TrainOptions } from '../src/train/index.js';
 import { buildZooModel } from '../src/zoo/index.js';
@@ -29,7 +30,10 @@ const { values } = parseArgs({ options: {
   criterion: { type: 'string', default: 'l2' }, epochs: { type: 'string', default: '2' }, lr: { type: 'string', default: '0.001' },
   'dense-epochs': { type: 'string', default: '6' }, batch: { type: 'string', default: '128' }, threads: { type: 'string', default: '2' },
   methods: { type: 'string', default: 'none,bn,lsq,finetune,distill,lsq+finetune' },
+  scope: { type: 'string', default: 'layer' }, normalize: { type: 'string', default: 'none' },
 } });
+if (values.scope !== 'layer' && values.scope !== 'global') throw new RangeError(`--scope must be layer or global, got ${values.scope}`);
+const scope = values.scope;
 const epochs = Number(values.epochs);
 const threads = Number(values.threads);
 const spec = values.model === 'vit-tiny' ? { data: 'mnist' } : { data: 'fashion-mnist' };
@@ -39,7 +43,9 @@ await mkdir('runs/structured-accuracy', { recursive: true });
 const dense = await denseModel();
 const denseTop1 = (await evaluate(dense, test)).top1;
 const target: StructuredTarget = values['keep-macs'] !== undefined ? { kind: 'macs', keep: Number(values['keep-macs']) } : { kind: 'ratio', ratio: Number(values.ratio ?? 0.5) };
-const pruned = await pruneStructured(dense, { criterion: values.criterion as GroupCriterion, target, data: calib, roundTo: 1 });
+const pruned = await pruneStructured(dense, {
+  criterion: values.criterion as GroupCriterion, target, data: calib, roundTo: 1, scope, normalize: values.normalize as GroupNormalization,
+});
 const [ds, ps] = [await modelStats(dense, { shapes: 'auto', batch: 1 }), await modelStats(pruned.model, { shapes: 'auto', batch: 1 })];
 console.error(`${values.model}: dense ${(100 * denseTop1).toFixed(2)}%, ${ds.params} params, ${ds.macs} MACs; pruned ${ps.params} params, ${ps.macs} MACs (${(100 * ps.macs / ds.macs).toFixed(1)}%)`);
 

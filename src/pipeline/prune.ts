@@ -33,6 +33,8 @@ export type PruneMode =
        * of the dense model's).
        */
       readonly ratio?: number; readonly targetParams?: number; readonly targetMacs?: number; readonly targetLatency?: number;
+      /** Instead of a target: a plan made earlier (`loadPlan`), applied as it is. */
+      readonly plan?: StructuredPlan;
       readonly roundTo?: number; readonly protect?: RegExp; readonly kinds?: readonly GroupKind[];
       /** `layer` (default): the same fraction of every group; `global`: one ranking of all channels. */
       readonly scope?: 'layer' | 'global';
@@ -172,15 +174,16 @@ function checkJob(job: PruneJob, recover: RecoverMethod, schedule: PruneSchedule
   if (job.lsqSamples !== undefined && !(Number.isSafeInteger(job.lsqSamples) && job.lsqSamples >= 1)) throw new RangeError(`'lsqSamples' must be an integer >= 1, got ${job.lsqSamples}.`);
   if (job.mode.kind === 'structured') {
     const m = job.mode;
-    const given = [m.ratio, m.targetParams, m.targetMacs, m.targetLatency].filter((x) => x !== undefined).length;
-    if (given !== 1) throw new RangeError(`structured pruning needs exactly one of 'ratio', 'targetParams', 'targetMacs' or 'targetLatency', got ${given}.`);
+    const given = [m.ratio, m.targetParams, m.targetMacs, m.targetLatency, m.plan].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new RangeError(`structured pruning needs exactly one of 'ratio', 'targetParams', 'targetMacs', 'targetLatency' or 'plan', got ${given}.`);
     checkStructuredOptions(structuredOptions(m, undefined, job.seed ?? 0, () => undefined), true);   // the calibration data comes from job.data
     if (schedule.kind !== 'oneshot') throw new RangeError(`the '${schedule.kind}' schedule prunes by unstructured magnitude; structured pruning is oneshot.`);
   }
 }
 
 function structuredOptions(m: Extract<PruneMode, { kind: 'structured' }>, calib: Dataset | undefined, seed: number, log: (l: string) => void): StructuredOptions {
-  const target: StructuredOptions['target'] = m.ratio !== undefined ? { kind: 'ratio', ratio: m.ratio }
+  const target: StructuredOptions['target'] = m.plan !== undefined ? { kind: 'plan', plan: m.plan }
+    : m.ratio !== undefined ? { kind: 'ratio', ratio: m.ratio }
     : m.targetLatency !== undefined ? { kind: 'latency', keep: m.targetLatency, table: { ...m.latency, runs: 20 } }
     : m.targetParams !== undefined ? { kind: 'params', keep: m.targetParams }
     : { kind: 'macs', keep: m.targetMacs ?? 0.5 };

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -165,6 +165,31 @@ describe('secateurs prune --structured', () => {
     expect(j.after.summary.macs / j.before.summary.macs).toBeLessThanOrEqual(0.5);
   });
 
+  it('--plan-out writes the plan as JSON; --plan applies it (reviewed or edited) to the same model', async () => {
+    const dir = tempDir();
+    const [a, planFile, b, c] = [join(dir, 'a.onnx'), join(dir, 'plan.json'), join(dir, 'b.onnx'), join(dir, 'c.onnx')];
+    const first = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--target-macs', '0.5', '--round-to', '8',
+      '--plan-out', planFile, '--out', a, '--test-limit', '100', '--json');
+    expect(first.code, first.err).toBe(0);
+    expect((JSON.parse(first.out) as { planOut: string }).planOut).toBe(planFile);
+    const again = await cli('prune', 'zoo:resnet-small', '--data', data, '--plan', planFile, '--out', b, '--test-limit', '100', '--json');
+    expect(again.code, again.err).toBe(0);
+    expect((JSON.parse(again.out) as { mode: { plan: string } }).mode.plan).toBe(planFile);
+    const weights = async (f: string) => (await loadModel(f)).graph.initializers.map((v) => [v.name, Array.from(v.constant!.toFloat32())]);
+    expect(await weights(b)).toEqual(await weights(a));
+    // An edited plan: keep only the first group's removal.
+    const plan = JSON.parse(readFileSync(planFile, 'utf8')) as { groups: unknown[] };
+    writeFileSync(planFile, JSON.stringify({ ...plan, groups: plan.groups.slice(0, 1) }));
+    const edited = await cli('prune', 'zoo:resnet-small', '--data', data, '--plan', planFile, '--out', c, '--test-limit', '100', '--json');
+    expect(edited.code, edited.err).toBe(0);
+    const macs = (r: { out: string }) => (JSON.parse(r.out) as PruneJson).after.summary.macs;
+    expect(macs(edited)).toBeGreaterThan(macs(again));
+    // A plan of another model is refused before any work, naming the groups.
+    const foreign = await cli('prune', 'zoo:lenet5', '--data', data, '--plan', planFile, '--out', join(dir, 'd.onnx'));
+    expect(foreign.code).toBe(3);
+    expect(foreign.err).toMatch(/does not fit this model/);
+  });
+
   it('hits a parameter target', async () => {
     const out = join(tempDir(), 'pt.onnx');
     const r = await cli('prune', 'zoo:resnet-small', '--data', data, '--structured', 'channels', '--target-params', '0.5', '--round-to', '1', '--out', out, '--test-limit', '100', '--json');
@@ -196,8 +221,8 @@ describe('prune rejects bad input before any work', () => {
     [['--sparsity', '1.2'], 2, /'--sparsity' must be in \[0, 1\), got '1.2'/],
     [['--pattern', '5:4'], 2, /'--pattern' needs 1 <= N <= M, got 5:4/],
     [['--method', 'vibes'], 2, /'--method' must be one of magnitude/],
-    [['--structured', 'channels'], 2, /exactly one of '--ratio', '--target-params', '--target-macs' or '--target-latency'/],
-    [['--structured', 'channels', '--ratio', '0.5', '--target-latency', '0.5'], 2, /exactly one of '--ratio', '--target-params', '--target-macs' or '--target-latency'/],
+    [['--structured', 'channels'], 2, /exactly one of '--ratio', '--target-params', '--target-macs', '--target-latency' or '--plan'/],
+    [['--structured', 'channels', '--ratio', '0.5', '--target-latency', '0.5'], 2, /exactly one of '--ratio', '--target-params', '--target-macs', '--target-latency' or '--plan'/],
     [['--structured', 'kernels', '--ratio', '0.5'], 2, /'--structured' must be one of channels, neurons, heads, got 'kernels'/],
     [['--structured', 'neurons', '--ratio', '0.5', '--criterion', 'vibes'], 2, /'--criterion' must be one of l1, l2, bn-scale, random, taylor, fisher, activation, got 'vibes'/],
     [['--structured', 'neurons', '--target-latency', '0'], 2, /'--target-latency' must be in \(0, 1\], got '0'/],

@@ -42,7 +42,7 @@ describe('runPrune --structured', () => {
     await expect(runPrune(model, { data, recover: 'lsq', mode: { kind: 'unstructured', criterion: 'magnitude', scope: 'global', sparsity: 0.5 } }))
       .rejects.toThrow("'recover: lsq' refits the consumers of removed channels; it needs structured pruning ('--structured').");
     await expect(runPrune(model, { data, mode: { ...structured, ratio: 0.5, targetLatency: 0.5 } }))
-      .rejects.toThrow("structured pruning needs exactly one of 'ratio', 'targetParams', 'targetMacs' or 'targetLatency', got 2.");
+      .rejects.toThrow("structured pruning needs exactly one of 'ratio', 'targetParams', 'targetMacs', 'targetLatency' or 'plan', got 2.");
     await expect(runPrune(model, { data, mode: { ...structured, targetLatency: 1.5 } })).rejects.toThrow("'targetLatency' must be in (0, 1], got 1.5.");
     await expect(runPrune(model, { data, recover: 'bn', recalibrate: 'bn', mode: { ...structured, ratio: 0.5 }, lsqSamples: 0 })).rejects.toThrow("'lsqSamples' must be an integer >= 1, got 0.");
     await expect(runPrune(model, { data, recover: 'heal' as 'bn', mode: { ...structured, ratio: 0.5 } })).rejects.toThrow("'recover' must be one of none, bn, lsq, finetune, distill, got 'heal'.");

@@ -4,7 +4,7 @@ import type { DistillOptions } from '../../train/index.js';
 import { RECOVER_METHODS, runPrune, type PruneMode, type PruneResult, type PruneSchedule, type RecoverMethod } from '../../pipeline/prune.js';
 import { CRITERIA, type CriterionName, type Granularity } from '../../prune/index.js';
 import {
-  GROUP_CRITERIA, GROUP_KINDS, type GroupCriterion, type GroupKind, type GroupNormalization, type GroupReduction,
+  buildDependencyGraph, GROUP_CRITERIA, GROUP_KINDS, loadPlan, savePlan, type GroupCriterion, type GroupKind, type GroupNormalization, type GroupReduction,
 } from '../../prune/structure/index.js';
 import { globals } from '../context.js';
 import { loadModelArg, parseIntOption, parseNumberOption } from '../model-arg.js';
@@ -34,6 +34,8 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--ratio <x>', 'structured: fraction of each group\'s channels to remove')
     .option('--target-params <x>', 'structured: keep this fraction of the parameters (e.g. 0.5)')
     .option('--target-macs <x>', 'structured: keep this fraction of the MACs (e.g. 0.5)')
+    .option('--plan <file>', 'structured: apply a plan saved by --plan-out (JSON; reviewed or edited) instead of scoring and planning')
+    .option('--plan-out <file>', 'structured: also write the plan (which channels of which group go) as JSON')
     .option('--target-latency <x>', 'structured: keep this fraction of the measured onnxruntime latency (per-layer lookup table, verified at the end)')
     .option('--latency-cache <file>', 'structured: JSON file caching latency tables (keyed by model hash, threads, batch)')
     .option('--latency-batch <n>', 'structured: batch size the latency target refers to', '1')
@@ -59,10 +61,11 @@ export function registerPrune(program: Command, io: Io): void {
     .option('--seed <n>', 'seed (random criterion, fine-tuning order)', '0')
     .action(async (spec: string, opts: PruneCliOptions, cmd: Command) => {
       const g = globals(cmd);
-      const mode = modeFrom(opts);
+      let mode = modeFrom(opts);
       const schedule = scheduleFrom(opts);
       const recover = recoverFrom(opts);
       const loaded = await loadModelArg(spec);
+      if (opts.plan !== undefined && mode.kind === 'structured') mode = { ...mode, plan: await loadPlan(opts.plan, buildDependencyGraph(loaded.model)) };
       const r = await runPrune(loaded.model, {
         mode, data: opts.data, schedule, finetuneEpochs: recover.epochs, recover: recover.method, ...distillFrom(opts, recover.method),
         finetune: { lr: parseNumberOption('--lr', opts.lr, { min: 0, openMin: true }), shift: parseIntOption('--shift', opts.shift, 0) }, seed: parseIntOption('--seed', opts.seed, 0),
@@ -70,9 +73,12 @@ export function registerPrune(program: Command, io: Io): void {
         log: g.json || g.quiet ? undefined : (l) => io.err(l),
       });
       await saveModel(r.model, opts.out, { sparse: opts.sparseStorage ? 'all' : 'keep' });
+      if (opts.planOut !== undefined && r.plan.structured) await savePlan(opts.planOut, buildDependencyGraph(loaded.model), r.plan.structured);
       if (g.json) {
         printJson(io, {
-          model: loaded.label, out: opts.out, mode: { ...mode, ...('protect' in mode && mode.protect ? { protect: mode.protect.source } : {}) },
+          model: loaded.label, out: opts.out,
+          mode: { ...mode, ...('protect' in mode && mode.protect ? { protect: mode.protect.source } : {}), ...('plan' in mode && mode.plan ? { plan: opts.plan } : {}) },
+          ...(opts.planOut !== undefined ? { planOut: opts.planOut } : {}),
           before: r.before, after: r.after, agreement: r.agreement, report: r.report, ...(r.structured ? { structured: r.structured } : {}),
         });
       }
@@ -83,7 +89,7 @@ export function registerPrune(program: Command, io: Io): void {
 interface PruneCliOptions {
   readonly data: string; readonly out: string; readonly method: string; readonly scope: string; readonly sparsity: string;
   readonly pattern?: string; readonly block?: string; readonly exclude?: string[]; readonly keepClassifier?: boolean;
-  readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly targetParams?: string; readonly targetMacs?: string;
+  readonly keepFirst?: boolean; readonly structured?: string; readonly ratio?: string; readonly plan?: string; readonly planOut?: string; readonly targetParams?: string; readonly targetMacs?: string;
   readonly targetLatency?: string; readonly latencyCache?: string; readonly latencyBatch: string; readonly latencyThreads: string;
   readonly criterion: string; readonly reduction: string; readonly normalize: string;
   readonly roundTo: string; readonly structuredScope: string; readonly protect?: string; readonly finetuneEpochs: string;
@@ -134,13 +140,13 @@ function oneOf<T extends string>(flag: string, value: string, valid: readonly T[
 
 /** Options that only structured pruning reads, by flag, when given. */
 function structuredOnly(o: PruneCliOptions): string[] {
-  const given: [string, unknown][] = [['--ratio', o.ratio], ['--target-params', o.targetParams], ['--target-macs', o.targetMacs], ['--target-latency', o.targetLatency], ['--latency-cache', o.latencyCache], ['--protect', o.protect]];
+  const given: [string, unknown][] = [['--ratio', o.ratio], ['--plan', o.plan], ['--plan-out', o.planOut], ['--target-params', o.targetParams], ['--target-macs', o.targetMacs], ['--target-latency', o.targetLatency], ['--latency-cache', o.latencyCache], ['--protect', o.protect]];
   return given.filter(([, v]) => v !== undefined).map(([k]) => k);
 }
 
 /** Turns the options into a prune mode, checking every value before any work starts. */
 function modeFrom(o: PruneCliOptions): PruneMode {
-  if (o.structured !== undefined) return structuredMode(o);
+  if (o.structured !== undefined || o.plan !== undefined) return structuredMode(o);
   const stray = structuredOnly(o);
   if (stray.length > 0) throw new RangeError(`${stray.map((f) => `'${f}'`).join(', ')} appl${stray.length > 1 ? 'y' : 'ies'} to structured pruning; add '--structured ${GROUP_KINDS.join(',')}'.`);
   if (!(o.method in CRITERIA)) throw new RangeError(`'--method' must be one of ${Object.keys(CRITERIA).join(', ')}, got '${o.method}'.`);
@@ -171,12 +177,12 @@ function granularity(o: PruneCliOptions): Granularity | undefined {
 }
 
 function structuredMode(o: PruneCliOptions): Extract<PruneMode, { kind: 'structured' }> {
-  const kinds = o.structured!.split(',').map((k) => oneOf('--structured', k.trim(), GROUP_KINDS));
+  const kinds = (o.structured ?? GROUP_KINDS.join(',')).split(',').map((k) => oneOf('--structured', k.trim(), GROUP_KINDS));
   const criterion: GroupCriterion = oneOf('--criterion', o.criterion, GROUP_CRITERIA);
   const reduction: GroupReduction = oneOf('--reduction', o.reduction, ['sum', 'mean', 'max']);
   const normalize: GroupNormalization = oneOf('--normalize', o.normalize, ['none', 'sum', 'mean', 'max', 'standardize']);
-  const targets = [o.ratio, o.targetParams, o.targetMacs, o.targetLatency].filter((x) => x !== undefined).length;
-  if (targets !== 1) throw new RangeError(`structured pruning needs exactly one of '--ratio', '--target-params', '--target-macs' or '--target-latency'.`);
+  const targets = [o.ratio, o.targetParams, o.targetMacs, o.targetLatency, o.plan].filter((x) => x !== undefined).length;
+  if (targets !== 1) throw new RangeError(`structured pruning needs exactly one of '--ratio', '--target-params', '--target-macs', '--target-latency' or '--plan'.`);
   if (o.latencyCache !== undefined && o.targetLatency === undefined) throw new RangeError(`'--latency-cache' applies to '--target-latency'.`);
   const fraction = { min: 0, max: 1, openMin: true };
   return {

@@ -19,6 +19,7 @@ export {
   GROUP_KINDS, groupKind, planByRatio, planToTarget, roundKept, type GroupKind, type RatioOptions, type TargetOptions, type TargetPlan,
 } from './plan.js';
 export { keptLength, planMacs, planParams, removedCounts, type PlanMacs, type PlanParams, type RemovedCount } from './macs.js';
+export { loadPlan, planFromFile, planToFile, PLAN_FORMAT, savePlan, type PlanFile } from './plan-file.js';
 export { interpolate, layerMs, predictLatency, type ChannelAxis, type LatencyKey, type LatencyPrediction, type LatencyTable, type LayerTiming } from './latency.js';
 export { latencyKey, latencyTable, measureLatency, measureLatencyTable, type LatencyCheck, type LatencyTableOptions } from './latency-measure.js';
 export { reconstructConsumers, type LsqLayer, type LsqOptions, type LsqResult } from './lsq.js';

@@ -10,6 +10,7 @@ import { SecateursError } from '../../errors.js';
 import type { Model } from '../../ir/graph.js';
 import { buildDependencyGraph } from './analyze.js';
 import { applyStructuredPlan } from './apply.js';
+import { checkPlan } from './removal.js';
 import { predictLatency, type LatencyTable } from './latency.js';
 import { latencyTable, type LatencyTableOptions } from './latency-measure.js';
 import { planMacs, planParams } from './macs.js';
@@ -24,6 +25,8 @@ import type { DependencyGraph, StructuredPlan } from './types.js';
  */
 export type StructuredTarget =
   | { readonly kind: 'ratio'; readonly ratio: number }
+  /** A plan made earlier (e.g. read with `loadPlan`): applied as it is, no scoring. */
+  | { readonly kind: 'plan'; readonly plan: StructuredPlan }
   | { readonly kind: 'params'; readonly keep: number }
   | { readonly kind: 'macs'; readonly keep: number }
   | { readonly kind: 'latency'; readonly keep: number; readonly table?: LatencyTableOptions };
@@ -84,10 +87,11 @@ export function isDataCriterion(c: GroupCriterion): c is DataCriterion {
 export function checkStructuredOptions(o: StructuredOptions, dataGiven = o.data !== undefined): void {
   const problems: string[] = [];
   if (!GROUP_CRITERIA.includes(o.criterion)) problems.push(`'criterion' must be one of ${GROUP_CRITERIA.join(', ')}, got '${o.criterion}'`);
-  if (DATA_CRITERIA.has(o.criterion) && !dataGiven) problems.push(`criterion '${o.criterion}' needs calibration data ('data'); l1, l2, bn-scale and random do not`);
+  if (DATA_CRITERIA.has(o.criterion) && !dataGiven && o.target.kind !== 'plan') problems.push(`criterion '${o.criterion}' needs calibration data ('data'); l1, l2, bn-scale and random do not`);
   const t = o.target;
   switch (t.kind) {
     case 'ratio': if (!(t.ratio >= 0 && t.ratio < 1)) problems.push(`'ratio' must be in [0, 1), got ${t.ratio}`); break;
+    case 'plan': break;
     case 'params': if (!(t.keep > 0 && t.keep <= 1)) problems.push(`'targetParams' must be in (0, 1], got ${t.keep}`); break;
     case 'macs': if (!(t.keep > 0 && t.keep <= 1)) problems.push(`'targetMacs' must be in (0, 1], got ${t.keep}`); break;
     case 'latency': if (!(t.keep > 0 && t.keep <= 1)) problems.push(`'targetLatency' must be in (0, 1], got ${t.keep}`); break;
@@ -116,10 +120,10 @@ export async function pruneStructured(model: Model, o: StructuredOptions): Promi
   const log = o.log ?? (() => undefined);
   const dg = buildDependencyGraph(model);
   const prunable = dg.groups.filter((g) => !g.blocked).length;
-  const statistics = isDataCriterion(o.criterion)
+  const statistics = isDataCriterion(o.criterion) && o.target.kind !== 'plan'
     ? await collectGroupStatistics(model, dg, o.data!, { ...o.statistics, criterion: o.criterion, log })
     : undefined;
-  const scores = scoreGroups(dg, {
+  const scores = o.target.kind === 'plan' ? new Map<number, Float32Array>() : scoreGroups(dg, {
     criterion: o.criterion, seed: o.seed ?? 0, ...(o.reduction ? { reduction: o.reduction } : {}), ...(o.normalize ? { normalize: o.normalize } : {}),
     ...(statistics ? { statistics } : {}),
   });
@@ -133,6 +137,13 @@ export async function pruneStructured(model: Model, o: StructuredOptions): Promi
     case 'ratio': {
       const plan = planByRatio(dg, scores, { ...base, ratio: t.ratio });
       found = { plan, ratio: t.ratio, cost: macs.of(plan), denseCost: macs.dense, reached: true };
+      break;
+    }
+    case 'plan': {
+      checkPlan(dg, t.plan);
+      const removed = t.plan.groups.reduce((a, e) => a + e.prune.length, 0);
+      const total = dg.groups.filter((g) => t.plan.groups.some((e) => e.id === g.id)).reduce((a, g) => a + g.channels, 0);
+      found = { plan: t.plan, ratio: total > 0 ? removed / total : 0, cost: macs.of(t.plan), denseCost: macs.dense, reached: true };
       break;
     }
     case 'params':
